@@ -1,0 +1,810 @@
+//! Auctioneer configs (`auction-configs/*.toml`): parsed into raw structs, then validated into the
+//! core's [`Rules`]. Validation reports every error at once, each with its path
+//! (`lots[1].floor: ...`). The field reference is `docs/config.md`.
+
+pub mod raw;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use jiff::tz::TimeZone;
+use rust_decimal::Decimal;
+
+use crate::core::rules::limits;
+use crate::core::score::decimals_of;
+use crate::core::*;
+use crate::time::{date_of, parse_time, working_days_between};
+use raw::*;
+
+/// The minimum number of working days between the invitation and the opening of the auction.
+pub const INVITATION_WORKING_DAYS_MIN: u32 = 2;
+/// Largest config file read, in bytes.
+pub const CONFIG_BYTES_MAX: u64 = 4 * 1024 * 1024;
+
+/// A validated config: the core's rules plus what only people and reports need.
+#[derive(Clone, Debug)]
+pub struct AuctionConfig {
+    pub rules: Rules,
+    pub time_zone: TimeZone,
+    pub time_zone_name: String,
+    pub invited_at: Option<TimeMs>,
+    pub buyers: Vec<Buyer>,
+    /// `observer_buyer[i]`: the buyer that observer `i` watches for, if any.
+    pub observer_buyer: Vec<Option<usize>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Buyer {
+    pub id: String,
+    pub name: String,
+    pub share_percent: Option<Decimal>,
+}
+
+/// One problem in a config, at a path such as `lots[1].floor`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every problem found in one config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Read and validate a config file.
+pub fn load_file(path: &Path) -> Result<(AuctionConfig, String), ConfigErrors> {
+    let fail = |message: String| {
+        ConfigErrors(vec![ConfigError {
+            path: String::new(),
+            message,
+        }])
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    if meta.len() > CONFIG_BYTES_MAX {
+        return Err(fail(format!(
+            "file is {} bytes; a config may be at most {CONFIG_BYTES_MAX}",
+            meta.len()
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let config = parse(&text)?;
+    Ok((config, text))
+}
+
+/// Parse and validate config text.
+pub fn parse(text: &str) -> Result<AuctionConfig, ConfigErrors> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            path: String::new(),
+            message: format!("not a valid config: {}", e.to_string().trim_end()),
+        }])
+    })?;
+    let mut v = Validator::default();
+    let config = v.config(&raw);
+    match config {
+        Some(config) if v.errors.is_empty() => Ok(config),
+        _ => Err(ConfigErrors(v.errors)),
+    }
+}
+
+#[derive(Default)]
+struct Validator {
+    errors: Vec<ConfigError>,
+}
+
+impl Validator {
+    fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn decimal(&mut self, path: &str, text: &str) -> Option<Decimal> {
+        match Decimal::from_str_exact(text.trim()) {
+            Ok(d) if text.trim() == text => Some(d),
+            _ => {
+                self.err(
+                    path,
+                    format!(
+                        "'{text}' is not a decimal number (write it as a string like \"1234.50\")"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A decimal strictly between `min` (exclusive) and `max` (inclusive when given).
+    fn positive(&mut self, path: &str, text: &str, max: Option<Decimal>) -> Option<Decimal> {
+        let d = self.decimal(path, text)?;
+        if d <= Decimal::ZERO {
+            self.err(path, format!("must be greater than 0, got {d}"));
+            return None;
+        }
+        if let Some(max) = max
+            && d > max
+        {
+            self.err(path, format!("must be at most {max}, got {d}"));
+            return None;
+        }
+        Some(d)
+    }
+
+    fn percent(&mut self, path: &str, text: &str) -> Option<Decimal> {
+        let d = self.decimal(path, text)?;
+        if d <= Decimal::ZERO || d >= Decimal::ONE_HUNDRED {
+            self.err(
+                path,
+                format!("must be a percentage greater than 0 and below 100, got {d}"),
+            );
+            return None;
+        }
+        Some(d)
+    }
+
+    fn id(&mut self, path: &str, id: &str, seen: &mut BTreeSet<String>) {
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !ok {
+            self.err(
+                path,
+                format!(
+                    "'{id}' is not a valid id (1 to 64 characters: letters, digits, '-', '_', '.')"
+                ),
+            );
+        }
+        if !seen.insert(id.to_string()) {
+            self.err(path, format!("duplicate id '{id}'"));
+        }
+    }
+
+    fn choice<T: Copy>(&mut self, path: &str, value: &str, options: &[(&str, T)]) -> Option<T> {
+        if let Some((_, t)) = options.iter().find(|(name, _)| *name == value) {
+            return Some(*t);
+        }
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+        self.err(
+            path,
+            format!(
+                "unknown value '{value}'; expected one of: {}",
+                names.join(", ")
+            ),
+        );
+        None
+    }
+
+    fn time(&mut self, path: &str, text: &str, tz: &TimeZone) -> Option<TimeMs> {
+        match parse_time(text, tz) {
+            Ok(t) => Some(t),
+            Err(message) => {
+                self.err(path, message);
+                None
+            }
+        }
+    }
+
+    fn limit(&mut self, path: &str, what: &str, len: usize, max: usize) {
+        if len > max {
+            self.err(path, format!("{len} {what}; at most {max} are allowed"));
+        }
+    }
+
+    fn config(&mut self, raw: &RawConfig) -> Option<AuctionConfig> {
+        let a = &raw.auction;
+        self.id("auction.id", &a.id, &mut BTreeSet::new());
+        if a.title.trim().is_empty() {
+            self.err("auction.title", "must not be empty");
+        }
+        let format = self.choice("auction.format", &a.format, &[("english", ())]);
+        if a.currency != "EUR" {
+            self.err(
+                "auction.currency",
+                format!(
+                    "unsupported currency '{}'; only EUR is supported",
+                    a.currency
+                ),
+            );
+        }
+        let tz = match TimeZone::get(&a.time_zone) {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                self.err(
+                    "auction.time_zone",
+                    format!(
+                        "unknown time zone '{}' (use an IANA name such as Europe/Amsterdam)",
+                        a.time_zone
+                    ),
+                );
+                None
+            }
+        };
+        let tz = tz.unwrap_or(TimeZone::UTC);
+        let opens_at = self.time("auction.opens_at", &a.opens_at, &tz);
+        let invited_at = a
+            .invited_at
+            .as_deref()
+            .and_then(|t| self.time("auction.invited_at", t, &tz));
+        if let (Some(invited), Some(opens)) = (invited_at, opens_at) {
+            match (date_of(invited, &tz), date_of(opens, &tz)) {
+                (Some(from), Some(to)) => {
+                    let days = working_days_between(from, to, INVITATION_WORKING_DAYS_MIN);
+                    if invited >= opens {
+                        self.err("auction.opens_at", "must be after auction.invited_at");
+                    } else if days < INVITATION_WORKING_DAYS_MIN {
+                        self.err(
+                            "auction.opens_at",
+                            format!(
+                                "the auction must open at least {INVITATION_WORKING_DAYS_MIN} working days after the invitation ({from}); {to} is {days} working day(s) later"
+                            ),
+                        );
+                    }
+                }
+                _ => self.err("auction.invited_at", "out of range"),
+            }
+        }
+
+        // Parties.
+        self.limit("lots", "lots", raw.lots.len(), limits::LOTS_MAX);
+        self.limit(
+            "suppliers",
+            "suppliers",
+            raw.suppliers.len(),
+            limits::SUPPLIERS_MAX,
+        );
+        self.limit(
+            "auctioneers",
+            "auctioneers",
+            raw.auctioneers.len(),
+            limits::AUCTIONEERS_MAX,
+        );
+        self.limit(
+            "observers",
+            "observers",
+            raw.observers.len(),
+            limits::OBSERVERS_MAX,
+        );
+        if raw.lots.is_empty() {
+            self.err("lots", "at least one lot is required");
+        }
+        if raw.suppliers.is_empty() {
+            self.err("suppliers", "at least one supplier is required");
+        }
+        if raw.auctioneers.is_empty() {
+            self.err("auctioneers", "at least one auctioneer is required");
+        }
+        if a.four_eyes && raw.auctioneers.len() < 2 {
+            self.err(
+                "auction.four_eyes",
+                "the four-eyes rule needs at least two auctioneers",
+            );
+        }
+        let buyers = self.buyers(&raw.buyers);
+        let auctioneers = self.parties("auctioneers", &raw.auctioneers);
+        let mut seen = BTreeSet::new();
+        let mut observer_buyer = Vec::new();
+        let observers: Vec<Party> = raw
+            .observers
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                self.id(&format!("observers[{i}].id"), &o.id, &mut seen);
+                let buyer = o.buyer.as_ref().and_then(|b| {
+                    let found = buyers.iter().position(|x| &x.id == b);
+                    if found.is_none() {
+                        self.err(
+                            format!("observers[{i}].buyer"),
+                            format!("unknown buyer '{b}'"),
+                        );
+                    }
+                    found
+                });
+                observer_buyer.push(buyer);
+                Party {
+                    id: o.id.clone(),
+                    name: o.name.clone(),
+                }
+            })
+            .collect();
+
+        let lots = self.lots(&raw.lots);
+        let bids = self.bids(&raw.bids, &lots);
+        let scoring = self.choice(
+            "scoring.method",
+            &raw.scoring.method,
+            &[
+                ("price", Scoring::Price),
+                ("fictieve_korting", Scoring::FictieveKorting),
+                ("coefficient", Scoring::Coefficient),
+            ],
+        );
+        let suppliers = self.suppliers(&raw.suppliers, &lots, scoring);
+        for (l, lot) in lots.iter().enumerate() {
+            let admitted = suppliers.iter().filter(|s| s.admitted[l]).count();
+            if admitted == 0 {
+                self.err(
+                    format!("lots[{l}]"),
+                    format!("no supplier is admitted to lot '{}'", lot.id),
+                );
+            } else if lot.winners as usize > admitted {
+                self.err(
+                    format!("lots[{l}].winners"),
+                    format!(
+                        "{} winners but only {admitted} supplier(s) admitted",
+                        lot.winners
+                    ),
+                );
+            }
+        }
+        let timing = self.timing(&raw.timing, opens_at, &tz, lots.len());
+        let soft_close = raw.soft_close.as_ref().and_then(|sc| self.soft_close(sc));
+
+        Some(AuctionConfig {
+            rules: Rules {
+                auction_id: a.id.clone(),
+                title: a.title.clone(),
+                format: format.map(|()| Format::English(EnglishRules { soft_close }))?,
+                opens_at: opens_at?,
+                timing: timing?,
+                lots,
+                suppliers,
+                auctioneers,
+                observers,
+                bids: bids?,
+                scoring: scoring?,
+                visibility: Visibility {
+                    best_score: raw.visibility.best_score,
+                    bidder_count: raw.visibility.bidder_count,
+                },
+                four_eyes: a.four_eyes,
+            },
+            time_zone_name: a.time_zone.clone(),
+            time_zone: tz,
+            invited_at,
+            buyers,
+            observer_buyer,
+        })
+    }
+
+    fn parties(&mut self, name: &str, raw: &[RawParty]) -> Vec<Party> {
+        let mut seen = BTreeSet::new();
+        raw.iter()
+            .enumerate()
+            .map(|(i, p)| {
+                self.id(&format!("{name}[{i}].id"), &p.id, &mut seen);
+                Party {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                }
+            })
+            .collect()
+    }
+
+    fn buyers(&mut self, raw: &[RawBuyer]) -> Vec<Buyer> {
+        let mut seen = BTreeSet::new();
+        let buyers: Vec<Buyer> = raw
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                self.id(&format!("buyers[{i}].id"), &b.id, &mut seen);
+                Buyer {
+                    id: b.id.clone(),
+                    name: b.name.clone(),
+                    share_percent: b.share_percent.as_ref().and_then(|s| {
+                        self.positive(
+                            &format!("buyers[{i}].share_percent"),
+                            s,
+                            Some(Decimal::ONE_HUNDRED),
+                        )
+                    }),
+                }
+            })
+            .collect();
+        let given = raw.iter().filter(|b| b.share_percent.is_some()).count();
+        if given > 0 {
+            if given != raw.len() {
+                self.err("buyers", "give share_percent for every buyer or for none");
+            } else if buyers.iter().all(|b| b.share_percent.is_some()) {
+                let sum: Decimal = buyers.iter().filter_map(|b| b.share_percent).sum();
+                if sum != Decimal::ONE_HUNDRED {
+                    self.err("buyers", format!("the shares add up to {sum}%, not 100%"));
+                }
+            }
+        }
+        buyers
+    }
+
+    fn lots(&mut self, raw: &[RawLot]) -> Vec<LotRules> {
+        let mut seen = BTreeSet::new();
+        let ceiling_max = Decimal::from_str(limits::CEILING_MAX).unwrap_or(Decimal::MAX);
+        let quantity_max = Decimal::from_str(limits::QUANTITY_MAX).unwrap_or(Decimal::MAX);
+        raw.iter()
+            .enumerate()
+            .map(|(i, lot)| {
+                let p = format!("lots[{i}]");
+                self.id(&format!("{p}.id"), &lot.id, &mut seen);
+                if lot.price_decimals > 6 {
+                    self.err(
+                        format!("{p}.price_decimals"),
+                        format!("at most 6 decimals, got {}", lot.price_decimals),
+                    );
+                }
+                let ceiling =
+                    self.positive(&format!("{p}.ceiling"), &lot.ceiling, Some(ceiling_max));
+                let floor = lot
+                    .floor
+                    .as_ref()
+                    .and_then(|f| self.positive(&format!("{p}.floor"), f, Some(ceiling_max)));
+                let reserve = lot
+                    .reserve
+                    .as_ref()
+                    .and_then(|r| self.positive(&format!("{p}.reserve"), r, Some(ceiling_max)));
+                if let (Some(c), Some(f)) = (ceiling, floor)
+                    && f >= c
+                {
+                    self.err(
+                        format!("{p}.floor"),
+                        format!("the floor ({f}) must be below the ceiling ({c})"),
+                    );
+                }
+                if let (Some(c), Some(r)) = (ceiling, reserve)
+                    && r > c
+                {
+                    self.err(
+                        format!("{p}.reserve"),
+                        format!("the reserve ({r}) must not be above the ceiling ({c})"),
+                    );
+                }
+                if let (Some(f), Some(r)) = (floor, reserve)
+                    && r < f
+                {
+                    self.err(
+                        format!("{p}.reserve"),
+                        format!("the reserve ({r}) must not be below the floor ({f})"),
+                    );
+                }
+                if lot.winners == 0 {
+                    self.err(format!("{p}.winners"), "must be at least 1");
+                }
+                self.limit(
+                    &format!("{p}.lines"),
+                    "line items",
+                    lot.lines.len(),
+                    limits::LINES_PER_LOT_MAX,
+                );
+                let mut line_ids = BTreeSet::new();
+                let lines = lot
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .map(|(j, line)| {
+                        let lp = format!("{p}.lines[{j}]");
+                        self.id(&format!("{lp}.id"), &line.id, &mut line_ids);
+                        if line.unit.trim().is_empty() {
+                            self.err(format!("{lp}.unit"), "must not be empty");
+                        }
+                        let quantity = self
+                            .positive(
+                                &format!("{lp}.quantity"),
+                                &line.quantity,
+                                Some(quantity_max),
+                            )
+                            .unwrap_or(Decimal::ONE);
+                        if decimals_of(quantity) > 6 {
+                            self.err(format!("{lp}.quantity"), "at most 6 decimals");
+                        }
+                        LineItem {
+                            id: line.id.clone(),
+                            description: line.description.clone(),
+                            unit: line.unit.clone(),
+                            quantity,
+                        }
+                    })
+                    .collect();
+                LotRules {
+                    id: lot.id.clone(),
+                    name: lot.name.clone(),
+                    price_decimals: lot.price_decimals.min(6),
+                    ceiling: ceiling.unwrap_or(Decimal::ONE),
+                    floor,
+                    reserve,
+                    lines,
+                    winners: lot.winners.max(1),
+                }
+            })
+            .collect()
+    }
+
+    fn bids(&mut self, raw: &RawBids, lots: &[LotRules]) -> Option<BidRules> {
+        let amount = raw
+            .decrement_amount
+            .as_ref()
+            .and_then(|a| self.positive("bids.decrement_amount", a, None));
+        let percent = raw
+            .decrement_percent
+            .as_ref()
+            .and_then(|p| self.percent("bids.decrement_percent", p));
+        if raw.decrement_amount.is_none() && raw.decrement_percent.is_none() {
+            self.err(
+                "bids",
+                "state the minimum bid difference: decrement_amount, decrement_percent or both",
+            );
+        }
+        if let Some(amount) = amount {
+            for (i, lot) in lots.iter().enumerate() {
+                if amount >= lot.ceiling {
+                    self.err(
+                        "bids.decrement_amount",
+                        format!(
+                            "{amount} is not below the ceiling of lots[{i}] ({})",
+                            lot.ceiling
+                        ),
+                    );
+                }
+            }
+        }
+        let max_drop = raw
+            .max_drop_percent
+            .as_ref()
+            .and_then(|p| self.percent("bids.max_drop_percent", p));
+        if let (Some(drop), Some(dec)) = (max_drop, percent)
+            && drop <= dec
+        {
+            self.err(
+                "bids.max_drop_percent",
+                format!("{drop}% leaves no admissible bid above the minimum decrement of {dec}%"),
+            );
+        }
+        let from = self.choice(
+            "bids.decrement_from",
+            &raw.decrement_from,
+            &[("own", DecrementFrom::Own), ("best", DecrementFrom::Best)],
+        );
+        let ties = self.choice(
+            "bids.ties",
+            &raw.ties,
+            &[
+                ("earlier_wins", Ties::EarlierWins),
+                ("reject_at_best", Ties::RejectAtBest),
+            ],
+        );
+        Some(BidRules {
+            decrement_amount: amount,
+            decrement_percent: percent,
+            decrement_from: from?,
+            max_drop_percent: max_drop,
+            bid_interval_min_ms: i64::from(raw.interval_min_s) * 1000,
+            ties: ties?,
+        })
+    }
+
+    fn suppliers(
+        &mut self,
+        raw: &[RawSupplier],
+        lots: &[LotRules],
+        scoring: Option<Scoring>,
+    ) -> Vec<SupplierRules> {
+        let mut seen = BTreeSet::new();
+        raw.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let p = format!("suppliers[{i}]");
+                self.id(&format!("{p}.id"), &s.id, &mut seen);
+                let mut admitted = vec![false; lots.len()];
+                if s.lots.is_empty() {
+                    self.err(format!("{p}.lots"), "the supplier is admitted to no lot");
+                }
+                for (j, lot_id) in s.lots.iter().enumerate() {
+                    match lots.iter().position(|l| &l.id == lot_id) {
+                        Some(l) if admitted[l] => {
+                            self.err(format!("{p}.lots[{j}]"), format!("lot '{lot_id}' listed twice"))
+                        }
+                        Some(l) => admitted[l] = true,
+                        None => self.err(format!("{p}.lots[{j}]"), format!("unknown lot '{lot_id}'")),
+                    }
+                }
+                let mut quality = vec![Decimal::ZERO; lots.len()];
+                for (lot_id, value) in &s.quality {
+                    let qp = format!("{p}.quality.{lot_id}");
+                    let Some(l) = lots.iter().position(|l| &l.id == lot_id) else {
+                        self.err(qp, format!("unknown lot '{lot_id}'"));
+                        continue;
+                    };
+                    if !admitted[l] {
+                        self.err(&qp, format!("the supplier is not admitted to lot '{lot_id}'"));
+                    }
+                    let Some(q) = self.decimal(&qp, value) else { continue };
+                    match scoring {
+                        Some(Scoring::Price) => self.err(
+                            &qp,
+                            "quality values are only used with scoring.method fictieve_korting or coefficient",
+                        ),
+                        Some(Scoring::FictieveKorting) if q < Decimal::ZERO || q >= lots[l].ceiling => {
+                            self.err(
+                                &qp,
+                                format!("the quality bonus must be at least 0 and below the lot's ceiling ({}), got {q}", lots[l].ceiling),
+                            )
+                        }
+                        Some(Scoring::Coefficient) if q < Decimal::ZERO || q > Decimal::TEN => self
+                            .err(&qp, format!("the coefficient must be between 0 and 10, got {q}")),
+                        _ => {}
+                    }
+                    quality[l] = q;
+                }
+                if matches!(scoring, Some(Scoring::FictieveKorting | Scoring::Coefficient)) {
+                    for (l, lot) in lots.iter().enumerate() {
+                        if admitted[l] && !s.quality.contains_key(&lot.id) {
+                            self.err(
+                                format!("{p}.quality"),
+                                format!(
+                                    "no quality value for lot '{}': with a price-quality formula every admitted supplier needs one fixed value per lot",
+                                    lot.id
+                                ),
+                            );
+                        }
+                    }
+                }
+                SupplierRules {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    admitted,
+                    quality,
+                }
+            })
+            .collect()
+    }
+
+    fn timing(
+        &mut self,
+        raw: &RawTiming,
+        opens_at: Option<TimeMs>,
+        tz: &TimeZone,
+        lots: usize,
+    ) -> Option<LotTiming> {
+        let mode = self.choice(
+            "timing.mode",
+            &raw.mode,
+            &[("parallel", 0), ("staggered", 1), ("serial", 2)],
+        )?;
+        let closes_at = raw
+            .closes_at
+            .as_deref()
+            .and_then(|t| self.time("timing.closes_at", t, tz));
+        let unused = |v: &mut Self, field: &str, present: bool| {
+            if present {
+                v.err(
+                    format!("timing.{field}"),
+                    format!("not used with mode '{}'", raw.mode),
+                );
+            }
+        };
+        match mode {
+            0 | 1 => {
+                unused(self, "duration_s", raw.duration_s.is_some());
+                if raw.closes_at.is_none() {
+                    self.err(
+                        "timing.closes_at",
+                        "required: the closing rule must be stated",
+                    );
+                }
+                if let (Some(o), Some(c)) = (opens_at, closes_at)
+                    && c <= o
+                {
+                    self.err("timing.closes_at", "must be after auction.opens_at");
+                }
+                if mode == 0 {
+                    unused(self, "gap_s", raw.gap_s.is_some());
+                    Some(LotTiming::Parallel {
+                        closes_at: closes_at?,
+                    })
+                } else {
+                    let gap = raw.gap_s.unwrap_or(0);
+                    if gap == 0 {
+                        self.err(
+                            "timing.gap_s",
+                            "staggered closes need a gap greater than 0 seconds",
+                        );
+                    }
+                    if lots < 2 {
+                        self.err("timing.mode", "staggered closes need at least two lots");
+                    }
+                    Some(LotTiming::Staggered {
+                        first_closes_at: closes_at?,
+                        gap_ms: i64::from(gap) * 1000,
+                    })
+                }
+            }
+            _ => {
+                unused(self, "closes_at", raw.closes_at.is_some());
+                let duration = raw.duration_s.unwrap_or(0);
+                if duration == 0 {
+                    self.err(
+                        "timing.duration_s",
+                        "required: each serial lot's running time in seconds, greater than 0",
+                    );
+                }
+                Some(LotTiming::Serial {
+                    duration_ms: i64::from(duration) * 1000,
+                    gap_ms: i64::from(raw.gap_s.unwrap_or(0)) * 1000,
+                })
+            }
+        }
+    }
+
+    fn soft_close(&mut self, raw: &RawSoftClose) -> Option<SoftClose> {
+        if raw.window_s == 0 {
+            self.err("soft_close.window_s", "must be greater than 0");
+        }
+        if raw.extension_s == 0 {
+            self.err("soft_close.extension_s", "must be greater than 0");
+        }
+        if raw.extensions_max.is_none() && raw.hard_close_after_s.is_none() {
+            self.err(
+                "soft_close",
+                "every lot must provably end: set extensions_max, hard_close_after_s or both",
+            );
+        }
+        if raw.extensions_max == Some(0) {
+            self.err(
+                "soft_close.extensions_max",
+                "must be at least 1 (leave out [soft_close] for a fixed close)",
+            );
+        }
+        if raw.rank_max == Some(0) {
+            self.err("soft_close.rank_max", "must be at least 1");
+        }
+        if let Some(hard) = raw.hard_close_after_s
+            && hard < raw.extension_s
+        {
+            self.err(
+                "soft_close.hard_close_after_s",
+                format!(
+                    "{hard} s leaves no room for one extension of {} s",
+                    raw.extension_s
+                ),
+            );
+        }
+        let from = self.choice(
+            "soft_close.extend_from",
+            &raw.extend_from,
+            &[("bid", ExtendFrom::Bid), ("deadline", ExtendFrom::Deadline)],
+        )?;
+        Some(SoftClose {
+            window_ms: i64::from(raw.window_s) * 1000,
+            extension_ms: i64::from(raw.extension_s) * 1000,
+            extend_from: from,
+            rank_max: raw.rank_max,
+            extensions_max: raw.extensions_max,
+            hard_close_after_ms: raw.hard_close_after_s.map(|s| i64::from(s) * 1000),
+        })
+    }
+}

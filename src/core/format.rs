@@ -1,0 +1,162 @@
+//! The format extension point. Every format implements [`FormatRules`]; the core calls these hooks
+//! and never matches on the format anywhere else.
+
+use super::rules::{BidRules, DecrementFrom, EnglishRules, Format, Ties};
+use super::score::percent_of;
+use super::types::{Event, ExtensionCause, LotIx, Rejection, Seq, TimeMs};
+use rust_decimal::Decimal;
+
+/// What a format needs to know about a bid that passed the common checks (who, when, shape,
+/// ceiling, floor, interval).
+pub struct BidContext<'a> {
+    pub seq: Seq,
+    pub at: TimeMs,
+    pub lot: LotIx,
+    pub total: Decimal,
+    pub score: Decimal,
+    /// The bidder's own standing bid on the lot: (total, score).
+    pub own: Option<(Decimal, Decimal)>,
+    /// The best standing score on the lot (any supplier, the bidder included).
+    pub best_score: Option<Decimal>,
+    /// The bidder's rank if this bid is accepted.
+    pub rank_after: u32,
+    pub bids: &'a BidRules,
+    /// The lot's current deadline, hard close and soft-close extensions used.
+    pub deadline: TimeMs,
+    pub hard_close: Option<TimeMs>,
+    pub extensions_used: u32,
+}
+
+pub trait FormatRules {
+    /// Format-specific admission of a bid. Must be pure and must not depend on anything outside
+    /// `ctx`.
+    fn check_bid(&self, ctx: &BidContext<'_>) -> Result<(), Rejection>;
+    /// Events that follow an accepted bid (for the English format: a soft-close extension).
+    fn after_accept(&self, ctx: &BidContext<'_>) -> Option<Event>;
+    /// The hard close of a lot whose first deadline is `first_deadline`, if the format caps it.
+    fn hard_close(&self, first_deadline: TimeMs) -> Option<TimeMs>;
+}
+
+impl Format {
+    pub fn rules(&self) -> &dyn FormatRules {
+        match self {
+            Format::English(english) => english,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Format::English(_) => "english",
+        }
+    }
+}
+
+/// The minimum improvement measured from `reference`: the larger of the amount and the percentage.
+pub fn decrement_step(bids: &BidRules, reference: Decimal) -> Option<Decimal> {
+    let amount = bids.decrement_amount.unwrap_or(Decimal::ZERO);
+    let percent = match bids.decrement_percent {
+        Some(p) => percent_of(reference.abs(), p)?,
+        None => Decimal::ZERO,
+    };
+    Some(amount.max(percent))
+}
+
+/// The highest total (for `Own`) or score (for `Best`) the bidder may offer now, by the decrement
+/// rule alone; `None` when there is no reference yet. The second value is the reference.
+pub fn decrement_bound(
+    bids: &BidRules,
+    own: Option<(Decimal, Decimal)>,
+    best_score: Option<Decimal>,
+) -> Option<(Decimal, Decimal)> {
+    let reference = match bids.decrement_from {
+        DecrementFrom::Own => own.map(|(total, _)| total)?,
+        DecrementFrom::Best => best_score?,
+    };
+    let step = decrement_step(bids, reference)?;
+    Some((reference.checked_sub(step)?, reference))
+}
+
+/// The lowest total the typing-error guard admits, given the bidder's own standing total.
+pub fn drop_minimum(bids: &BidRules, own_total: Decimal) -> Option<Decimal> {
+    let percent = bids.max_drop_percent?;
+    own_total.checked_sub(percent_of(own_total, percent)?)
+}
+
+impl FormatRules for EnglishRules {
+    fn check_bid(&self, ctx: &BidContext<'_>) -> Result<(), Rejection> {
+        let bids = ctx.bids;
+        if let Some((bound, reference)) = decrement_bound(bids, ctx.own, ctx.best_score) {
+            match bids.decrement_from {
+                DecrementFrom::Own if ctx.total > bound => {
+                    return Err(Rejection::DecrementTooSmall {
+                        offered: ctx.total,
+                        required_max: bound,
+                        reference,
+                    });
+                }
+                DecrementFrom::Best if ctx.score > bound => {
+                    return Err(Rejection::ScoreDecrementTooSmall {
+                        score: ctx.score,
+                        required_max: bound,
+                        best: reference,
+                    });
+                }
+                _ => {}
+            }
+        }
+        if let Some((own_total, _)) = ctx.own
+            && let Some(minimum) = drop_minimum(bids, own_total)
+            && ctx.total < minimum
+        {
+            return Err(Rejection::DropTooLarge {
+                offered: ctx.total,
+                minimum,
+                previous: own_total,
+            });
+        }
+        if bids.ties == Ties::RejectAtBest && ctx.best_score == Some(ctx.score) {
+            return Err(Rejection::TieAtBest { score: ctx.score });
+        }
+        Ok(())
+    }
+
+    fn after_accept(&self, ctx: &BidContext<'_>) -> Option<Event> {
+        let sc = self.soft_close.as_ref()?;
+        if ctx.at < ctx.deadline.saturating_sub(sc.window_ms) {
+            return None;
+        }
+        if sc.rank_max.is_some_and(|k| ctx.rank_after > k) {
+            return None;
+        }
+        if sc
+            .extensions_max
+            .is_some_and(|max| ctx.extensions_used >= max)
+        {
+            return None;
+        }
+        let base = match sc.extend_from {
+            super::rules::ExtendFrom::Bid => ctx.at,
+            super::rules::ExtendFrom::Deadline => ctx.deadline,
+        };
+        let mut to = base.saturating_add(sc.extension_ms);
+        if let Some(hard) = ctx.hard_close {
+            to = to.min(hard);
+        }
+        if to <= ctx.deadline {
+            return None;
+        }
+        Some(Event::LotExtended {
+            lot: ctx.lot,
+            at: ctx.at,
+            from: ctx.deadline,
+            to,
+            cause: ExtensionCause::Bid { bid: ctx.seq },
+            extensions_used: ctx.extensions_used + 1,
+        })
+    }
+
+    fn hard_close(&self, first_deadline: TimeMs) -> Option<TimeMs> {
+        let after = self.soft_close.as_ref()?.hard_close_after_ms?;
+        Some(first_deadline.saturating_add(after))
+    }
+}

@@ -1,0 +1,1097 @@
+//! The auction core: a pure, deterministic reverse-auction state machine.
+//!
+//! - [`Auction::handle`] decides: it checks every rule and returns the events of an accepted input
+//!   or a typed [`Rejection`]. It never changes state.
+//! - [`Auction::apply`] evolves: it is the only code that changes state, and it needs nothing but
+//!   events, so replaying the events of a run rebuilds the state exactly.
+//! - [`Auction::next_deadline`] tells the caller when to send a [`Command::Tick`]. Time is only
+//!   ever an input.
+//!
+//! The core never reads a clock, does no IO, uses no floats and knows nothing of tokio; the tidy
+//! test in `tests/it/tidy.rs` keeps it that way.
+
+pub mod format;
+pub mod rules;
+pub mod score;
+pub mod sequencer;
+pub mod types;
+pub mod view;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+
+pub use rules::*;
+pub use types::*;
+
+use format::BidContext;
+use rules::limits::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuctionPhase {
+    Scheduled,
+    Open,
+    Paused { since: TimeMs },
+    Closed,
+    Awarded,
+    Terminated,
+}
+
+impl AuctionPhase {
+    pub fn name(self) -> &'static str {
+        match self {
+            AuctionPhase::Scheduled => "scheduled",
+            AuctionPhase::Open => "open",
+            AuctionPhase::Paused { .. } => "paused",
+            AuctionPhase::Closed => "closed",
+            AuctionPhase::Awarded => "awarded",
+            AuctionPhase::Terminated => "terminated",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LotPhase {
+    Scheduled,
+    Open,
+    Closed,
+    Awarded,
+    Terminated,
+}
+
+impl LotPhase {
+    pub fn name(self) -> &'static str {
+        match self {
+            LotPhase::Scheduled => "scheduled",
+            LotPhase::Open => "open",
+            LotPhase::Closed => "closed",
+            LotPhase::Awarded => "awarded",
+            LotPhase::Terminated => "terminated",
+        }
+    }
+}
+
+/// An accepted bid and whether it was voided since.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bid {
+    pub record: BidRecord,
+    pub voided: bool,
+}
+
+/// A destructive action waiting for a second auctioneer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    pub request: Seq,
+    pub at: TimeMs,
+    pub by: AuctioneerIx,
+    pub action: Action,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LotState {
+    pub phase: LotPhase,
+    /// Set while a serial lot waits for its opening time.
+    pub opens_at: Option<TimeMs>,
+    pub deadline: Option<TimeMs>,
+    pub hard_close: Option<TimeMs>,
+    pub extensions_used: u32,
+    /// Standing bids ordered by rank: (score, seq); the earlier bid wins a tie.
+    ladder: BTreeSet<(Decimal, Seq)>,
+    /// Per supplier: the seq of its standing bid (its last accepted, not voided bid).
+    standing: Vec<Option<Seq>>,
+    /// Per supplier: every bid it placed on this lot, in order (voided ones included).
+    bids_of: Vec<Vec<Seq>>,
+    /// Per supplier: when its last accepted bid on this lot was placed.
+    last_bid_at: Vec<Option<TimeMs>>,
+    pub award: Option<(Vec<Winner>, Option<bool>)>,
+}
+
+impl LotState {
+    fn new(suppliers: usize) -> Self {
+        LotState {
+            phase: LotPhase::Scheduled,
+            opens_at: None,
+            deadline: None,
+            hard_close: None,
+            extensions_used: 0,
+            ladder: BTreeSet::new(),
+            standing: vec![None; suppliers],
+            bids_of: vec![Vec::new(); suppliers],
+            last_bid_at: vec![None; suppliers],
+            award: None,
+        }
+    }
+
+    /// Standing bids, best first: (score, seq).
+    pub fn ladder(&self) -> impl Iterator<Item = &(Decimal, Seq)> {
+        self.ladder.iter()
+    }
+
+    pub fn standing_of(&self, supplier: SupplierIx) -> Option<Seq> {
+        self.standing.get(supplier.ix()).copied().flatten()
+    }
+
+    pub fn bids_of(&self, supplier: SupplierIx) -> &[Seq] {
+        self.bids_of
+            .get(supplier.ix())
+            .map_or(&[], |v| v.as_slice())
+    }
+
+    pub fn best_score(&self) -> Option<Decimal> {
+        self.ladder.first().map(|(score, _)| *score)
+    }
+
+    pub fn bidder_count(&self) -> u32 {
+        self.ladder.len() as u32
+    }
+
+    /// Rank (1-based) of a standing bid.
+    pub fn rank_of_bid(&self, seq: Seq, score: Decimal) -> Option<u32> {
+        if !self.ladder.contains(&(score, seq)) {
+            return None;
+        }
+        Some(self.ladder.range(..(score, seq)).count() as u32 + 1)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Auction {
+    rules: Rules,
+    phase: AuctionPhase,
+    /// The time of the latest applied event; inputs before it are refused.
+    clock: TimeMs,
+    /// The highest seq that any applied event carries (bids and requests).
+    last_seq: Seq,
+    lots: Vec<LotState>,
+    disqualified: Vec<bool>,
+    bids: BTreeMap<Seq, Bid>,
+    /// Per supplier: client bid id -> seq of the accepted bid.
+    client_ids: Vec<BTreeMap<String, Seq>>,
+    pending: BTreeMap<Seq, Pending>,
+    /// Per supplier: stable anonymous alias number, in order of first accepted bid.
+    aliases: Vec<Option<u32>>,
+    aliases_used: u32,
+}
+
+impl Auction {
+    pub fn new(rules: Rules) -> Self {
+        let suppliers = rules.suppliers.len();
+        let lots = (0..rules.lots.len())
+            .map(|_| LotState::new(suppliers))
+            .collect();
+        Auction {
+            phase: AuctionPhase::Scheduled,
+            clock: TimeMs::MIN,
+            last_seq: 0,
+            lots,
+            disqualified: vec![false; suppliers],
+            bids: BTreeMap::new(),
+            client_ids: vec![BTreeMap::new(); suppliers],
+            pending: BTreeMap::new(),
+            aliases: vec![None; suppliers],
+            aliases_used: 0,
+            rules,
+        }
+    }
+
+    /// Rebuild a state from the events of a run: the same state the live run had.
+    pub fn replay<'a>(rules: Rules, events: impl IntoIterator<Item = &'a Event>) -> Self {
+        let mut auction = Auction::new(rules);
+        for event in events {
+            auction.apply(event);
+        }
+        auction
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+    pub fn phase(&self) -> AuctionPhase {
+        self.phase
+    }
+    pub fn clock(&self) -> TimeMs {
+        self.clock
+    }
+    pub fn lot(&self, lot: LotIx) -> Option<&LotState> {
+        self.lots.get(lot.ix())
+    }
+    pub fn lots(&self) -> &[LotState] {
+        &self.lots
+    }
+    pub fn bid(&self, seq: Seq) -> Option<&Bid> {
+        self.bids.get(&seq)
+    }
+    pub fn bids(&self) -> impl Iterator<Item = &Bid> {
+        self.bids.values()
+    }
+    pub fn is_disqualified(&self, supplier: SupplierIx) -> bool {
+        self.disqualified
+            .get(supplier.ix())
+            .copied()
+            .unwrap_or(false)
+    }
+    pub fn pending(&self) -> impl Iterator<Item = &Pending> {
+        self.pending.values()
+    }
+    pub fn alias_of(&self, supplier: SupplierIx) -> Option<u32> {
+        self.aliases.get(supplier.ix()).copied().flatten()
+    }
+
+    /// The rank of a supplier's standing bid on a lot.
+    pub fn rank_of(&self, lot: LotIx, supplier: SupplierIx) -> Option<u32> {
+        let state = self.lot(lot)?;
+        let seq = state.standing_of(supplier)?;
+        let bid = self.bids.get(&seq)?;
+        state.rank_of_bid(seq, bid.record.score)
+    }
+
+    /// When the caller must send the next [`Command::Tick`]; `None` while nothing is scheduled
+    /// (paused, or ended).
+    pub fn next_deadline(&self) -> Option<TimeMs> {
+        match self.phase {
+            AuctionPhase::Scheduled => Some(self.rules.opens_at),
+            AuctionPhase::Open => self
+                .lots
+                .iter()
+                .filter_map(|lot| match lot.phase {
+                    LotPhase::Scheduled => lot.opens_at,
+                    LotPhase::Open => lot.deadline,
+                    _ => None,
+                })
+                .min(),
+            _ => None,
+        }
+    }
+
+    /// Decide on one input. Never changes state: apply the returned events for that.
+    pub fn handle(&self, input: &Input) -> Outcome {
+        match self.decide(input) {
+            Ok(Decision::Events(events)) => Outcome::Accepted(events),
+            Ok(Decision::Repeated(bid)) => Outcome::Repeated { bid },
+            Err(rejection) => Outcome::Rejected(rejection),
+        }
+    }
+
+    /// `handle`, then `apply` every accepted event: the whole step.
+    pub fn execute(&mut self, input: &Input) -> Outcome {
+        let outcome = self.handle(input);
+        if let Outcome::Accepted(events) = &outcome {
+            for event in events {
+                self.apply(event);
+            }
+        }
+        outcome
+    }
+
+    fn decide(&self, input: &Input) -> Result<Decision, Rejection> {
+        if input.at < self.clock {
+            return Err(Rejection::TimeWentBack {
+                at: input.at,
+                clock: self.clock,
+            });
+        }
+        if let Command::Tick = input.command {
+            return Ok(Decision::Events(self.due_events(input.at)));
+        }
+        if let Some(deadline) = self.next_deadline()
+            && input.at >= deadline
+        {
+            return Err(Rejection::TickDue { deadline });
+        }
+        if input.seq <= self.last_seq {
+            return Err(Rejection::SeqWentBack {
+                seq: input.seq,
+                last: self.last_seq,
+            });
+        }
+        match &input.command {
+            Command::Tick => Ok(Decision::Events(Vec::new())),
+            Command::PlaceBid {
+                supplier,
+                lot,
+                client_bid_id,
+                offer,
+            } => self.decide_bid(input, *supplier, *lot, client_bid_id, offer),
+            Command::Act { by, action, reason } => {
+                self.check_auctioneer(*by)?;
+                check_text(reason, REASON_MAX_CHARS)?;
+                if self.rules.four_eyes && action.needs_approval() {
+                    // Validate now so that an impossible action is refused at once.
+                    self.decide_action(input.at, *by, action, reason)?;
+                    if self.pending.len() >= PENDING_ACTIONS_MAX {
+                        return Err(Rejection::TooManyPending {
+                            pending_max: PENDING_ACTIONS_MAX,
+                        });
+                    }
+                    return Ok(Decision::Events(vec![Event::ActionRequested {
+                        request: input.seq,
+                        at: input.at,
+                        by: *by,
+                        action: action.clone(),
+                        reason: reason.clone(),
+                    }]));
+                }
+                self.decide_action(input.at, *by, action, reason)
+                    .map(Decision::Events)
+            }
+            Command::Approve { by, request } => {
+                self.check_auctioneer(*by)?;
+                let pending = self
+                    .pending
+                    .get(request)
+                    .ok_or(Rejection::UnknownRequest { request: *request })?;
+                if pending.by == *by {
+                    return Err(Rejection::SelfApproval { request: *request });
+                }
+                let mut events = vec![Event::ActionApproved {
+                    request: *request,
+                    at: input.at,
+                    by: *by,
+                }];
+                events.extend(self.decide_action(
+                    input.at,
+                    pending.by,
+                    &pending.action,
+                    &pending.reason,
+                )?);
+                Ok(Decision::Events(events))
+            }
+            Command::Decline {
+                by,
+                request,
+                reason,
+            } => {
+                self.check_auctioneer(*by)?;
+                check_text(reason, REASON_MAX_CHARS)?;
+                if !self.pending.contains_key(request) {
+                    return Err(Rejection::UnknownRequest { request: *request });
+                }
+                Ok(Decision::Events(vec![Event::ActionDeclined {
+                    request: *request,
+                    at: input.at,
+                    by: *by,
+                    reason: reason.clone(),
+                }]))
+            }
+        }
+    }
+
+    fn check_auctioneer(&self, by: AuctioneerIx) -> Result<(), Rejection> {
+        if by.ix() >= self.rules.auctioneers.len() {
+            return Err(Rejection::UnknownAuctioneer { by });
+        }
+        Ok(())
+    }
+
+    /// The auction must be running (open or paused) for most actions.
+    fn check_running(&self) -> Result<(), Rejection> {
+        match self.phase {
+            AuctionPhase::Scheduled => Err(Rejection::AuctionNotOpen),
+            AuctionPhase::Open | AuctionPhase::Paused { .. } => Ok(()),
+            AuctionPhase::Closed | AuctionPhase::Awarded | AuctionPhase::Terminated => {
+                Err(Rejection::AuctionEnded)
+            }
+        }
+    }
+
+    fn lot_state(&self, lot: LotIx) -> Result<&LotState, Rejection> {
+        self.lots.get(lot.ix()).ok_or(Rejection::UnknownLot { lot })
+    }
+
+    fn decide_bid(
+        &self,
+        input: &Input,
+        supplier: SupplierIx,
+        lot: LotIx,
+        client_bid_id: &str,
+        offer: &Offer,
+    ) -> Result<Decision, Rejection> {
+        let supplier_rules = self
+            .rules
+            .suppliers
+            .get(supplier.ix())
+            .ok_or(Rejection::UnknownSupplier { supplier })?;
+        let lot_rules = self
+            .rules
+            .lots
+            .get(lot.ix())
+            .ok_or(Rejection::UnknownLot { lot })?;
+        let state = self.lot_state(lot)?;
+        if !supplier_rules.admitted_to(lot) {
+            return Err(Rejection::NotAdmittedToLot { supplier, lot });
+        }
+        if client_bid_id.is_empty() || client_bid_id.len() > CLIENT_BID_ID_MAX_BYTES {
+            return Err(Rejection::ClientBidIdInvalid {
+                len: client_bid_id.len(),
+                max: CLIENT_BID_ID_MAX_BYTES,
+            });
+        }
+        // Idempotency comes before the phase checks: a retry after the close still gets the
+        // original acceptance.
+        if let Some(&original) = self
+            .client_ids
+            .get(supplier.ix())
+            .and_then(|ids| ids.get(client_bid_id))
+        {
+            let same = self
+                .bids
+                .get(&original)
+                .is_some_and(|bid| bid.record.lot == lot && offer_matches(offer, &bid.record));
+            return if same {
+                Ok(Decision::Repeated(original))
+            } else {
+                Err(Rejection::ClientBidIdReused { original })
+            };
+        }
+        if self.is_disqualified(supplier) {
+            return Err(Rejection::Disqualified { supplier });
+        }
+        match self.phase {
+            AuctionPhase::Scheduled => return Err(Rejection::AuctionNotOpen),
+            AuctionPhase::Paused { .. } => return Err(Rejection::AuctionPaused),
+            AuctionPhase::Open => {}
+            _ => return Err(Rejection::AuctionEnded),
+        }
+        let deadline = match (state.phase, state.deadline) {
+            (LotPhase::Open, Some(deadline)) if input.at < deadline => deadline,
+            (LotPhase::Scheduled, _) => return Err(Rejection::LotNotOpen { lot }),
+            (_, deadline) => {
+                return Err(Rejection::LotClosed {
+                    lot,
+                    deadline: deadline.unwrap_or(input.at),
+                });
+            }
+        };
+
+        let (lines, total) = offer_total(lot_rules, offer)?;
+
+        if let Some(last) = state.last_bid_at.get(supplier.ix()).copied().flatten() {
+            let next_allowed_at = last.saturating_add(self.rules.bids.bid_interval_min_ms);
+            if input.at < next_allowed_at {
+                return Err(Rejection::BidTooSoon {
+                    last_at: last,
+                    next_allowed_at,
+                });
+            }
+        }
+        if state.bids_of(supplier).len() >= BIDS_PER_SUPPLIER_LOT_MAX {
+            return Err(Rejection::BidLimitReached {
+                bids_max: BIDS_PER_SUPPLIER_LOT_MAX,
+            });
+        }
+        if total > lot_rules.ceiling {
+            return Err(Rejection::AboveCeiling {
+                offered: total,
+                ceiling: lot_rules.ceiling,
+            });
+        }
+        if let Some(floor) = lot_rules.floor
+            && total < floor
+        {
+            return Err(Rejection::BelowFloor {
+                offered: total,
+                floor,
+            });
+        }
+        let quality = supplier_rules
+            .quality
+            .get(lot.ix())
+            .copied()
+            .unwrap_or_default();
+        let score =
+            score::score(self.rules.scoring, total, quality).ok_or(Rejection::PriceOutOfRange)?;
+
+        let own_seq = state.standing_of(supplier);
+        let own = own_seq
+            .and_then(|seq| self.bids.get(&seq))
+            .map(|bid| (bid.record.total, bid.record.score));
+        // Rank after acceptance: one plus every other standing bid that scores at or below this
+        // one (equal scores were accepted earlier and rank higher).
+        let better = state
+            .ladder
+            .iter()
+            .take_while(|(s, _)| *s <= score)
+            .filter(|(_, seq)| Some(*seq) != own_seq)
+            .count();
+        let ctx = BidContext {
+            seq: input.seq,
+            at: input.at,
+            lot,
+            total,
+            score,
+            own,
+            best_score: state.best_score(),
+            rank_after: better as u32 + 1,
+            bids: &self.rules.bids,
+            deadline,
+            hard_close: state.hard_close,
+            extensions_used: state.extensions_used,
+        };
+        let format = self.rules.format.rules();
+        format.check_bid(&ctx)?;
+
+        let mut events = vec![Event::BidAccepted(Box::new(BidRecord {
+            seq: input.seq,
+            at: input.at,
+            lot,
+            supplier,
+            client_bid_id: client_bid_id.to_string(),
+            lines,
+            total,
+            score,
+        }))];
+        events.extend(format.after_accept(&ctx));
+        Ok(Decision::Events(events))
+    }
+
+    /// Validate an auctioneer action and produce its effect events (without approval wrapping).
+    fn decide_action(
+        &self,
+        at: TimeMs,
+        by: AuctioneerIx,
+        action: &Action,
+        reason: &str,
+    ) -> Result<Vec<Event>, Rejection> {
+        let reason = reason.to_string();
+        match action {
+            Action::Pause => match self.phase {
+                AuctionPhase::Open => Ok(vec![Event::AuctionPaused { at, by, reason }]),
+                AuctionPhase::Paused { .. } => Err(Rejection::AuctionPaused),
+                _ => self.check_running().map(|()| Vec::new()),
+            },
+            Action::Resume => match self.phase {
+                AuctionPhase::Paused { since } => Ok(vec![Event::AuctionResumed {
+                    at,
+                    by,
+                    reason,
+                    paused_ms: at - since,
+                }]),
+                AuctionPhase::Open => Err(Rejection::NotPaused),
+                _ => self.check_running().map(|()| Vec::new()),
+            },
+            Action::Extend { lot, by_ms } => {
+                self.check_running()?;
+                let state = self.lot_state(*lot)?;
+                if *by_ms <= 0 || *by_ms > MANUAL_EXTENSION_MAX_MS {
+                    return Err(Rejection::ExtensionOutOfRange {
+                        by_ms: *by_ms,
+                        max_ms: MANUAL_EXTENSION_MAX_MS,
+                    });
+                }
+                match (state.phase, state.deadline) {
+                    (LotPhase::Open, Some(from)) => Ok(vec![Event::LotExtended {
+                        lot: *lot,
+                        at,
+                        from,
+                        to: from + by_ms,
+                        cause: ExtensionCause::Auctioneer { by, reason },
+                        extensions_used: state.extensions_used,
+                    }]),
+                    (LotPhase::Scheduled, _) => Err(Rejection::LotNotOpen { lot: *lot }),
+                    (_, deadline) => Err(Rejection::LotClosed {
+                        lot: *lot,
+                        deadline: deadline.unwrap_or(at),
+                    }),
+                }
+            }
+            Action::VoidBid { bid } => {
+                if self.phase == AuctionPhase::Terminated {
+                    return Err(Rejection::AuctionEnded);
+                }
+                let found = self
+                    .bids
+                    .get(bid)
+                    .ok_or(Rejection::UnknownBid { bid: *bid })?;
+                if found.voided {
+                    return Err(Rejection::BidAlreadyVoided { bid: *bid });
+                }
+                let lot = found.record.lot;
+                if self.lot_state(lot)?.phase == LotPhase::Awarded {
+                    return Err(Rejection::LotAlreadyAwarded { lot });
+                }
+                Ok(vec![Event::BidVoided {
+                    bid: *bid,
+                    lot,
+                    supplier: found.record.supplier,
+                    at,
+                    by,
+                    reason,
+                }])
+            }
+            Action::Disqualify { supplier } => {
+                if supplier.ix() >= self.rules.suppliers.len() {
+                    return Err(Rejection::UnknownSupplier {
+                        supplier: *supplier,
+                    });
+                }
+                self.check_running()?;
+                if self.is_disqualified(*supplier) {
+                    return Err(Rejection::AlreadyDisqualified {
+                        supplier: *supplier,
+                    });
+                }
+                Ok(vec![Event::SupplierDisqualified {
+                    supplier: *supplier,
+                    at,
+                    by,
+                    reason,
+                }])
+            }
+            Action::Message { text } => {
+                check_text(text, MESSAGE_MAX_CHARS)?;
+                if self.phase == AuctionPhase::Terminated {
+                    return Err(Rejection::AuctionEnded);
+                }
+                Ok(vec![Event::MessageSent {
+                    at,
+                    by,
+                    text: text.clone(),
+                }])
+            }
+            Action::Terminate => match self.phase {
+                AuctionPhase::Terminated | AuctionPhase::Awarded => Err(Rejection::AuctionEnded),
+                _ => Ok(vec![Event::AuctionTerminated { at, by, reason }]),
+            },
+            Action::Award { lot } => {
+                let state = self.lot_state(*lot)?;
+                match state.phase {
+                    LotPhase::Closed => {}
+                    LotPhase::Awarded => return Err(Rejection::LotAlreadyAwarded { lot: *lot }),
+                    LotPhase::Terminated => return Err(Rejection::AuctionEnded),
+                    LotPhase::Scheduled | LotPhase::Open => {
+                        return Err(Rejection::LotNotClosed { lot: *lot });
+                    }
+                }
+                let lot_rules = &self.rules.lots[lot.ix()];
+                let winners: Vec<Winner> = state
+                    .ladder
+                    .iter()
+                    .take(lot_rules.winners as usize)
+                    .filter_map(|(_, seq)| self.bids.get(seq))
+                    .enumerate()
+                    .map(|(i, bid)| Winner {
+                        rank: i as u32 + 1,
+                        supplier: bid.record.supplier,
+                        bid: bid.record.seq,
+                        total: bid.record.total,
+                        score: bid.record.score,
+                    })
+                    .collect();
+                let reserve_met = lot_rules
+                    .reserve
+                    .map(|reserve| winners.first().is_some_and(|w| w.total <= reserve));
+                let mut events = vec![Event::LotAwarded {
+                    lot: *lot,
+                    at,
+                    by,
+                    reason,
+                    winners,
+                    reserve_met,
+                }];
+                let others_awarded = self
+                    .lots
+                    .iter()
+                    .enumerate()
+                    .all(|(i, l)| i == lot.ix() || l.phase == LotPhase::Awarded);
+                if others_awarded {
+                    events.push(Event::AuctionAwarded { at });
+                }
+                Ok(events)
+            }
+        }
+    }
+
+    /// Everything due at or before `at`, in time order: opening, closing, serial chaining.
+    fn due_events(&self, at: TimeMs) -> Vec<Event> {
+        let mut clock = Schedule::of(self);
+        let mut events = Vec::new();
+        // Each iteration opens or closes something, so 3 per lot plus the opening bounds it.
+        for _ in 0..(3 * self.lots.len() + 2) {
+            let step = clock.next_due(&self.rules, at);
+            if step.is_empty() {
+                break;
+            }
+            for event in &step {
+                clock.apply(event);
+            }
+            events.extend(step);
+        }
+        events
+    }
+
+    /// Evolve the state by one event. The only code that changes an `Auction`.
+    pub fn apply(&mut self, event: &Event) {
+        self.clock = self.clock.max(event.at());
+        match event {
+            Event::AuctionOpened { .. } => self.phase = AuctionPhase::Open,
+            Event::LotOpened {
+                lot,
+                deadline,
+                hard_close,
+                ..
+            } => {
+                if let Some(state) = self.lots.get_mut(lot.ix()) {
+                    state.phase = LotPhase::Open;
+                    state.opens_at = None;
+                    state.deadline = Some(*deadline);
+                    state.hard_close = *hard_close;
+                }
+            }
+            Event::LotScheduled { lot, opens_at, .. } => {
+                if let Some(state) = self.lots.get_mut(lot.ix()) {
+                    state.opens_at = Some(*opens_at);
+                }
+            }
+            Event::BidAccepted(record) => self.apply_bid(record),
+            Event::LotExtended {
+                lot,
+                to,
+                extensions_used,
+                ..
+            } => {
+                if let Some(state) = self.lots.get_mut(lot.ix()) {
+                    state.deadline = Some(*to);
+                    state.extensions_used = *extensions_used;
+                }
+            }
+            Event::LotClosed { lot, .. } => {
+                if let Some(state) = self.lots.get_mut(lot.ix()) {
+                    state.phase = LotPhase::Closed;
+                }
+            }
+            Event::AuctionClosed { .. } => self.phase = AuctionPhase::Closed,
+            Event::AuctionPaused { at, .. } => self.phase = AuctionPhase::Paused { since: *at },
+            Event::AuctionResumed { paused_ms, .. } => {
+                self.phase = AuctionPhase::Open;
+                for state in &mut self.lots {
+                    let shift = |t: &mut Option<TimeMs>| {
+                        if let Some(t) = t {
+                            *t = t.saturating_add(*paused_ms);
+                        }
+                    };
+                    match state.phase {
+                        LotPhase::Scheduled => shift(&mut state.opens_at),
+                        LotPhase::Open => {
+                            shift(&mut state.deadline);
+                            shift(&mut state.hard_close);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Event::ActionRequested {
+                request,
+                at,
+                by,
+                action,
+                reason,
+            } => {
+                self.last_seq = self.last_seq.max(*request);
+                self.pending.insert(
+                    *request,
+                    Pending {
+                        request: *request,
+                        at: *at,
+                        by: *by,
+                        action: action.clone(),
+                        reason: reason.clone(),
+                    },
+                );
+            }
+            Event::ActionApproved { request, .. } | Event::ActionDeclined { request, .. } => {
+                self.pending.remove(request);
+            }
+            Event::BidVoided { bid, .. } => self.apply_void(*bid),
+            Event::SupplierDisqualified { supplier, .. } => {
+                if let Some(flag) = self.disqualified.get_mut(supplier.ix()) {
+                    *flag = true;
+                }
+                for state in &mut self.lots {
+                    if let Some(seq) = state.standing.get_mut(supplier.ix()).and_then(Option::take)
+                        && let Some(bid) = self.bids.get(&seq)
+                    {
+                        state.ladder.remove(&(bid.record.score, seq));
+                    }
+                }
+            }
+            Event::MessageSent { .. } => {}
+            Event::AuctionTerminated { .. } => {
+                self.phase = AuctionPhase::Terminated;
+                self.pending.clear();
+                for state in &mut self.lots {
+                    if state.phase != LotPhase::Awarded {
+                        state.phase = LotPhase::Terminated;
+                    }
+                }
+            }
+            Event::LotAwarded {
+                lot,
+                winners,
+                reserve_met,
+                ..
+            } => {
+                if let Some(state) = self.lots.get_mut(lot.ix()) {
+                    state.phase = LotPhase::Awarded;
+                    state.award = Some((winners.clone(), *reserve_met));
+                }
+            }
+            Event::AuctionAwarded { .. } => self.phase = AuctionPhase::Awarded,
+        }
+    }
+
+    fn apply_bid(&mut self, record: &BidRecord) {
+        let s = record.supplier.ix();
+        let Some(state) = self.lots.get_mut(record.lot.ix()) else {
+            return;
+        };
+        if s >= state.standing.len() {
+            return;
+        }
+        if let Some(old) = state.standing[s]
+            && let Some(bid) = self.bids.get(&old)
+        {
+            state.ladder.remove(&(bid.record.score, old));
+        }
+        state.ladder.insert((record.score, record.seq));
+        state.standing[s] = Some(record.seq);
+        state.bids_of[s].push(record.seq);
+        state.last_bid_at[s] = Some(record.at);
+        self.last_seq = self.last_seq.max(record.seq);
+        self.client_ids[s].insert(record.client_bid_id.clone(), record.seq);
+        if self.aliases[s].is_none() {
+            self.aliases[s] = Some(self.aliases_used);
+            self.aliases_used += 1;
+        }
+        self.bids.insert(
+            record.seq,
+            Bid {
+                record: record.clone(),
+                voided: false,
+            },
+        );
+    }
+
+    fn apply_void(&mut self, seq: Seq) {
+        let Some(bid) = self.bids.get_mut(&seq) else {
+            return;
+        };
+        bid.voided = true;
+        let (lot, supplier, score) = (bid.record.lot, bid.record.supplier, bid.record.score);
+        let s = supplier.ix();
+        let disqualified = self.is_disqualified(supplier);
+        let Some(state) = self.lots.get_mut(lot.ix()) else {
+            return;
+        };
+        if state.standing.get(s).copied().flatten() != Some(seq) {
+            return;
+        }
+        state.ladder.remove(&(score, seq));
+        // The supplier's standing bid falls back to its last bid that is still valid.
+        let previous = state.bids_of[s]
+            .iter()
+            .rev()
+            .copied()
+            .find(|b| self.bids.get(b).is_some_and(|bid| !bid.voided));
+        state.standing[s] = None;
+        if let Some(prev) = previous
+            && !disqualified
+            && let Some(bid) = self.bids.get(&prev)
+        {
+            state.ladder.insert((bid.record.score, prev));
+            state.standing[s] = Some(prev);
+        }
+    }
+}
+
+enum Decision {
+    Events(Vec<Event>),
+    Repeated(Seq),
+}
+
+fn check_text(text: &str, max: usize) -> Result<(), Rejection> {
+    if text.trim().is_empty() {
+        return Err(Rejection::ReasonRequired);
+    }
+    let len = text.chars().count();
+    if len > max {
+        return Err(Rejection::TextTooLong { len, max });
+    }
+    Ok(())
+}
+
+fn offer_matches(offer: &Offer, record: &BidRecord) -> bool {
+    match offer {
+        Offer::Total(total) => record.lines.is_empty() && *total == record.total,
+        Offer::Lines(lines) => *lines == record.lines,
+    }
+}
+
+/// Check the shape and scale of an offer and compute its total.
+fn offer_total(lot: &LotRules, offer: &Offer) -> Result<(Vec<Decimal>, Decimal), Rejection> {
+    let check = |line: Option<usize>, price: Decimal| {
+        if price <= Decimal::ZERO {
+            return Err(Rejection::NotPositive {
+                line,
+                offered: price,
+            });
+        }
+        if score::decimals_of(price) > lot.price_decimals {
+            return Err(Rejection::TooManyDecimals {
+                line,
+                offered: price,
+                decimals_max: lot.price_decimals,
+            });
+        }
+        Ok(())
+    };
+    match (offer, lot.lines.is_empty()) {
+        (Offer::Total(total), true) => {
+            check(None, *total)?;
+            Ok((Vec::new(), *total))
+        }
+        (Offer::Total(_), false) => Err(Rejection::LinesExpected {
+            lines: lot.lines.len(),
+        }),
+        (Offer::Lines(_), true) => Err(Rejection::TotalExpected),
+        (Offer::Lines(prices), false) => {
+            if prices.len() != lot.lines.len() {
+                return Err(Rejection::LineCountMismatch {
+                    expected: lot.lines.len(),
+                    got: prices.len(),
+                });
+            }
+            let mut total = Decimal::ZERO;
+            for (i, (price, item)) in prices.iter().zip(&lot.lines).enumerate() {
+                check(Some(i), *price)?;
+                total = price
+                    .checked_mul(item.quantity)
+                    .and_then(|amount| total.checked_add(amount))
+                    .ok_or(Rejection::PriceOutOfRange)?;
+            }
+            Ok((prices.clone(), total))
+        }
+    }
+}
+
+/// The time-driven part of the state, small enough to copy: the tick simulates it forward.
+struct Schedule {
+    phase: AuctionPhase,
+    lots: Vec<(LotPhase, Option<TimeMs>, Option<TimeMs>)>,
+}
+
+impl Schedule {
+    fn of(auction: &Auction) -> Self {
+        Schedule {
+            phase: auction.phase,
+            lots: auction
+                .lots
+                .iter()
+                .map(|l| (l.phase, l.opens_at, l.deadline))
+                .collect(),
+        }
+    }
+
+    /// The events of the earliest thing due at or before `now` (several when they share a time).
+    fn next_due(&self, rules: &Rules, now: TimeMs) -> Vec<Event> {
+        let format = rules.format.rules();
+        let open_lot = |lot: usize, at: TimeMs, deadline: TimeMs| Event::LotOpened {
+            lot: LotIx(lot as u32),
+            at,
+            deadline,
+            hard_close: format.hard_close(deadline),
+        };
+        match self.phase {
+            AuctionPhase::Scheduled if rules.opens_at <= now => {
+                let at = rules.opens_at;
+                let mut events = vec![Event::AuctionOpened { at }];
+                match rules.timing {
+                    LotTiming::Parallel { closes_at } => {
+                        events.extend((0..self.lots.len()).map(|i| open_lot(i, at, closes_at)));
+                    }
+                    LotTiming::Staggered {
+                        first_closes_at,
+                        gap_ms,
+                    } => {
+                        events.extend(
+                            (0..self.lots.len())
+                                .map(|i| open_lot(i, at, first_closes_at + gap_ms * i as i64)),
+                        );
+                    }
+                    LotTiming::Serial { duration_ms, .. } => {
+                        if !self.lots.is_empty() {
+                            events.push(open_lot(0, at, at + duration_ms));
+                        }
+                    }
+                }
+                events
+            }
+            AuctionPhase::Open => {
+                // The earliest due lot (ties: the lower index).
+                let due = self
+                    .lots
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, (phase, opens_at, deadline))| match phase {
+                        LotPhase::Scheduled => opens_at.map(|t| (t, i)),
+                        LotPhase::Open => deadline.map(|t| (t, i)),
+                        _ => None,
+                    })
+                    .filter(|(t, _)| *t <= now)
+                    .min();
+                let Some((t, i)) = due else {
+                    return Vec::new();
+                };
+                let lot = LotIx(i as u32);
+                if self.lots[i].0 == LotPhase::Scheduled {
+                    let duration = match rules.timing {
+                        LotTiming::Serial { duration_ms, .. } => duration_ms,
+                        _ => 0,
+                    };
+                    return vec![open_lot(i, t, t + duration)];
+                }
+                let mut events = vec![Event::LotClosed { lot, at: t }];
+                if let LotTiming::Serial {
+                    duration_ms,
+                    gap_ms,
+                } = rules.timing
+                    && i + 1 < self.lots.len()
+                    && self.lots[i + 1].0 == LotPhase::Scheduled
+                {
+                    if gap_ms == 0 {
+                        events.push(open_lot(i + 1, t, t + duration_ms));
+                    } else {
+                        events.push(Event::LotScheduled {
+                            lot: LotIx(i as u32 + 1),
+                            at: t,
+                            opens_at: t + gap_ms,
+                        });
+                    }
+                }
+                let all_closed = self
+                    .lots
+                    .iter()
+                    .enumerate()
+                    .all(|(j, l)| j == i || matches!(l.0, LotPhase::Closed));
+                if all_closed {
+                    events.push(Event::AuctionClosed { at: t });
+                }
+                events
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::AuctionOpened { .. } => self.phase = AuctionPhase::Open,
+            Event::AuctionClosed { .. } => self.phase = AuctionPhase::Closed,
+            Event::LotOpened { lot, deadline, .. } => {
+                self.lots[lot.ix()] = (LotPhase::Open, None, Some(*deadline));
+            }
+            Event::LotScheduled { lot, opens_at, .. } => self.lots[lot.ix()].1 = Some(*opens_at),
+            Event::LotClosed { lot, .. } => self.lots[lot.ix()].0 = LotPhase::Closed,
+            _ => {}
+        }
+    }
+}

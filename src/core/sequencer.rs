@@ -1,0 +1,80 @@
+//! A pure driver around [`Auction`]: numbers inputs, keeps time monotonic and inserts the `Tick`
+//! that is due before any other input. The script runner, the simulator and (later) the server's
+//! auction actor all go through it, so they sequence inputs the same way.
+
+use super::{Auction, Command, Input, Outcome, Seq, TimeMs};
+
+/// One sequenced input and what the core decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub input: Input,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sequencer {
+    auction: Auction,
+    next_seq: Seq,
+    now: TimeMs,
+}
+
+impl Sequencer {
+    pub fn new(auction: Auction) -> Self {
+        Sequencer {
+            auction,
+            next_seq: 1,
+            now: TimeMs::MIN,
+        }
+    }
+
+    pub fn auction(&self) -> &Auction {
+        &self.auction
+    }
+
+    pub fn into_auction(self) -> Auction {
+        self.auction
+    }
+
+    /// The time of the latest input (receipt times never go back: an earlier `at` is raised).
+    pub fn now(&self) -> TimeMs {
+        self.now
+    }
+
+    /// The seq the next input will get.
+    pub fn next_seq(&self) -> Seq {
+        self.next_seq
+    }
+
+    /// If a deadline is due at `at`, sequence the `Tick` for it.
+    pub fn advance(&mut self, at: TimeMs) -> Option<Step> {
+        let at = at.max(self.now);
+        match self.auction.next_deadline() {
+            Some(deadline) if deadline <= at => Some(self.sequence(at, Command::Tick)),
+            _ => None,
+        }
+    }
+
+    /// Sequence `command` at `at`, after the tick that is due first, if any. Returns every step
+    /// taken (the tick first).
+    pub fn submit(&mut self, at: TimeMs, command: Command) -> Vec<Step> {
+        let mut steps = Vec::with_capacity(2);
+        if !matches!(command, Command::Tick) {
+            steps.extend(self.advance(at));
+        }
+        steps.push(self.sequence(at, command));
+        steps
+    }
+
+    fn sequence(&mut self, at: TimeMs, command: Command) -> Step {
+        let at = at.max(self.now);
+        self.now = at;
+        let input = Input {
+            seq: self.next_seq,
+            at,
+            command,
+        };
+        self.next_seq += 1;
+        let outcome = self.auction.execute(&input);
+        Step { input, outcome }
+    }
+}

@@ -1,0 +1,331 @@
+//! Views: exactly what a role may see. The server sends these; nothing else decides visibility.
+//!
+//! - A supplier sees its own bids, its own rank per lot, the deadlines, and, only when the rules
+//!   say so, the best score and the number of bidders. Never another supplier's identity.
+//! - A buyers' observer sees the anonymised ladder with stable aliases.
+//! - An auctioneer sees everything.
+
+use rust_decimal::Decimal;
+
+use super::format::{decrement_bound, drop_minimum};
+use super::score::{floor_to, total_for_score};
+use super::{
+    Auction, AuctionPhase, AuctioneerIx, LotIx, LotPhase, Seq, SupplierIx, TimeMs, Winner,
+};
+
+/// Phase and timing of a lot, as everyone may see them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LotStatus {
+    pub lot: LotIx,
+    pub phase: LotPhase,
+    /// True while the whole auction is paused and this lot is open.
+    pub paused: bool,
+    pub opens_at: Option<TimeMs>,
+    pub deadline: Option<TimeMs>,
+    pub extensions_used: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnBid {
+    pub seq: Seq,
+    pub at: TimeMs,
+    pub lines: Vec<Decimal>,
+    pub total: Decimal,
+    pub score: Decimal,
+    pub voided: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SupplierLotView {
+    pub status: LotStatus,
+    pub admitted: bool,
+    pub own_bids: Vec<OwnBid>,
+    /// The supplier's standing bid: raw total and score side by side.
+    pub standing: Option<(Decimal, Decimal)>,
+    pub rank: Option<u32>,
+    /// Only when `visibility.best_score`.
+    pub best_score: Option<Decimal>,
+    /// Only when `visibility.bidder_count`.
+    pub bidder_count: Option<u32>,
+    /// The highest total this supplier may bid now by the ceiling and the decrement rule, at
+    /// the lot's price scale ("you can bid at most ..."); `None` when the lot is not open.
+    pub max_admissible: Option<Decimal>,
+    /// The lowest total the typing-error guard admits now, if any.
+    pub min_admissible: Option<Decimal>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SupplierView {
+    pub supplier: SupplierIx,
+    pub phase: AuctionPhase,
+    pub disqualified: bool,
+    pub lots: Vec<SupplierLotView>,
+}
+
+/// One row of a ladder. `alias` is the anonymous, stable alias number (0 = "A").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LadderRow {
+    pub rank: u32,
+    pub alias: u32,
+    pub at: TimeMs,
+    pub total: Decimal,
+    pub score: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObserverLotView {
+    pub status: LotStatus,
+    pub ladder: Vec<LadderRow>,
+    pub reserve_met: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObserverView {
+    pub phase: AuctionPhase,
+    pub lots: Vec<ObserverLotView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuctioneerRow {
+    pub rank: u32,
+    pub supplier: SupplierIx,
+    pub bid: Seq,
+    pub at: TimeMs,
+    pub lines: Vec<Decimal>,
+    pub total: Decimal,
+    pub score: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuctioneerLotView {
+    pub status: LotStatus,
+    pub hard_close: Option<TimeMs>,
+    pub ladder: Vec<AuctioneerRow>,
+    pub bids_accepted: usize,
+    pub bids_voided: usize,
+    pub award: Option<(Vec<Winner>, Option<bool>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingView {
+    pub request: Seq,
+    pub at: TimeMs,
+    pub by: AuctioneerIx,
+    pub action: super::Action,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuctioneerView {
+    pub phase: AuctionPhase,
+    pub lots: Vec<AuctioneerLotView>,
+    pub disqualified: Vec<SupplierIx>,
+    pub pending: Vec<PendingView>,
+}
+
+/// "A", "B", ..., "Z", "AA", "AB", ...: the display form of an alias number.
+pub fn alias_label(alias: u32) -> String {
+    let mut n = alias as u64 + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        n -= 1;
+        out.push(b'A' + (n % 26) as u8);
+        n /= 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+impl Auction {
+    fn lot_status(&self, lot: LotIx) -> Option<LotStatus> {
+        let state = self.lot(lot)?;
+        Some(LotStatus {
+            lot,
+            phase: state.phase,
+            paused: matches!(self.phase(), AuctionPhase::Paused { .. })
+                && state.phase == LotPhase::Open,
+            opens_at: state.opens_at,
+            deadline: state.deadline,
+            extensions_used: state.extensions_used,
+        })
+    }
+
+    fn lot_ixs(&self) -> impl Iterator<Item = LotIx> {
+        (0..self.lots().len() as u32).map(LotIx)
+    }
+
+    /// What `supplier` may see. `None` for an unknown supplier.
+    pub fn supplier_view(&self, supplier: SupplierIx) -> Option<SupplierView> {
+        let rules = self.rules();
+        let supplier_rules = rules.suppliers.get(supplier.ix())?;
+        let lots = self
+            .lot_ixs()
+            .filter_map(|lot| {
+                let status = self.lot_status(lot)?;
+                let state = self.lot(lot)?;
+                let lot_rules = rules.lots.get(lot.ix())?;
+                let own_bids: Vec<OwnBid> = state
+                    .bids_of(supplier)
+                    .iter()
+                    .filter_map(|seq| self.bid(*seq))
+                    .map(|bid| OwnBid {
+                        seq: bid.record.seq,
+                        at: bid.record.at,
+                        lines: bid.record.lines.clone(),
+                        total: bid.record.total,
+                        score: bid.record.score,
+                        voided: bid.voided,
+                    })
+                    .collect();
+                let standing = state
+                    .standing_of(supplier)
+                    .and_then(|seq| self.bid(seq))
+                    .map(|bid| (bid.record.total, bid.record.score));
+                let quality = supplier_rules
+                    .quality
+                    .get(lot.ix())
+                    .copied()
+                    .unwrap_or_default();
+                let biddable = state.phase == LotPhase::Open
+                    && self.phase() == AuctionPhase::Open
+                    && supplier_rules.admitted_to(lot)
+                    && !self.is_disqualified(supplier);
+                let max_admissible = biddable.then(|| {
+                    let mut max = lot_rules.ceiling;
+                    if let Some((bound, _)) =
+                        decrement_bound(&rules.bids, standing, state.best_score())
+                    {
+                        let as_total = match rules.bids.decrement_from {
+                            super::DecrementFrom::Own => Some(bound),
+                            super::DecrementFrom::Best => {
+                                total_for_score(rules.scoring, bound, quality)
+                            }
+                        };
+                        if let Some(t) = as_total {
+                            max = max.min(t);
+                        }
+                    }
+                    floor_to(max, lot_rules.price_decimals)
+                });
+                let min_admissible = biddable
+                    .then(|| {
+                        let guard =
+                            standing.and_then(|(total, _)| drop_minimum(&rules.bids, total));
+                        match (guard, lot_rules.floor) {
+                            (Some(g), Some(f)) => Some(g.max(f)),
+                            (g, f) => g.or(f),
+                        }
+                    })
+                    .flatten();
+                Some(SupplierLotView {
+                    status,
+                    admitted: supplier_rules.admitted_to(lot),
+                    own_bids,
+                    standing,
+                    rank: self.rank_of(lot, supplier),
+                    best_score: if rules.visibility.best_score {
+                        state.best_score()
+                    } else {
+                        None
+                    },
+                    bidder_count: rules.visibility.bidder_count.then(|| state.bidder_count()),
+                    max_admissible,
+                    min_admissible,
+                })
+            })
+            .collect();
+        Some(SupplierView {
+            supplier,
+            phase: self.phase(),
+            disqualified: self.is_disqualified(supplier),
+            lots,
+        })
+    }
+
+    /// What a buyers' observer may see: the ladder per lot under stable aliases.
+    pub fn observer_view(&self) -> ObserverView {
+        let lots = self
+            .lot_ixs()
+            .filter_map(|lot| {
+                let status = self.lot_status(lot)?;
+                let state = self.lot(lot)?;
+                let ladder = state
+                    .ladder()
+                    .filter_map(|(_, seq)| self.bid(*seq))
+                    .enumerate()
+                    .map(|(i, bid)| LadderRow {
+                        rank: i as u32 + 1,
+                        alias: self.alias_of(bid.record.supplier).unwrap_or(u32::MAX),
+                        at: bid.record.at,
+                        total: bid.record.total,
+                        score: bid.record.score,
+                    })
+                    .collect();
+                Some(ObserverLotView {
+                    status,
+                    ladder,
+                    reserve_met: state.award.as_ref().and_then(|(_, met)| *met),
+                })
+            })
+            .collect();
+        ObserverView {
+            phase: self.phase(),
+            lots,
+        }
+    }
+
+    /// Everything, for the auctioneer.
+    pub fn auctioneer_view(&self) -> AuctioneerView {
+        let lots = self
+            .lot_ixs()
+            .filter_map(|lot| {
+                let status = self.lot_status(lot)?;
+                let state = self.lot(lot)?;
+                let ladder = state
+                    .ladder()
+                    .filter_map(|(_, seq)| self.bid(*seq))
+                    .enumerate()
+                    .map(|(i, bid)| AuctioneerRow {
+                        rank: i as u32 + 1,
+                        supplier: bid.record.supplier,
+                        bid: bid.record.seq,
+                        at: bid.record.at,
+                        lines: bid.record.lines.clone(),
+                        total: bid.record.total,
+                        score: bid.record.score,
+                    })
+                    .collect();
+                let (accepted, voided) = self
+                    .bids()
+                    .filter(|b| b.record.lot == lot)
+                    .fold((0, 0), |(a, v), b| (a + 1, v + usize::from(b.voided)));
+                Some(AuctioneerLotView {
+                    status,
+                    hard_close: state.hard_close,
+                    ladder,
+                    bids_accepted: accepted,
+                    bids_voided: voided,
+                    award: state.award.clone(),
+                })
+            })
+            .collect();
+        AuctioneerView {
+            phase: self.phase(),
+            lots,
+            disqualified: (0..self.rules().suppliers.len() as u32)
+                .map(SupplierIx)
+                .filter(|s| self.is_disqualified(*s))
+                .collect(),
+            pending: self
+                .pending()
+                .map(|p| PendingView {
+                    request: p.request,
+                    at: p.at,
+                    by: p.by,
+                    action: p.action.clone(),
+                    reason: p.reason.clone(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! `veiling`: a reverse-auction engine for selective purchasing of care.
+//!
+//! See `ARCHITECTURE.md` for the codemap and the invariants.
+
+pub mod config;
+pub mod core;
+pub mod render;
+pub mod script;
+pub mod time;
