@@ -5,5 +5,7 @@
 pub mod config;
 pub mod core;
 pub mod render;
+pub mod rng;
 pub mod script;
+pub mod simulate;
 pub mod time;

@@ -23,6 +23,21 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run a whole auction in-process on a virtual clock with seeded bidder strategies (steady,
+    /// sniper, fat-finger, duplicate sender) and print the per-lot results. Same seed, same output.
+    Simulate {
+        /// The auction config; without it, the embedded dieetvoeding-2024 example.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How many bidders: the config's first K suppliers, plus simulated ones beyond those.
+        #[arg(long)]
+        bidders: Option<usize>,
+        /// Print every input and outcome before the results.
+        #[arg(long)]
+        verbose: bool,
+    },
     /// Run a scenario script (timed bids, ticks, auctioneer actions) and print every outcome and
     /// the final standings. See docs/script.md.
     Script {
@@ -37,6 +52,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Cmd::CheckConfig { files } => check_config(&files),
+        Cmd::Simulate {
+            config,
+            seed,
+            bidders,
+            verbose,
+        } => simulate(config.as_deref(), seed, bidders, verbose),
         Cmd::Script { file, config } => match veiling::script::run_file(&file, config.as_deref()) {
             Ok(run) => {
                 print!("{}", run.transcript);
@@ -78,5 +99,43 @@ fn check_config(files: &[PathBuf]) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// The example config built into the binary, so `veiling simulate` runs on a fresh checkout.
+const DEFAULT_CONFIG: &str = include_str!("../auction-configs/dieetvoeding-2024.toml");
+
+fn simulate(
+    config: Option<&std::path::Path>,
+    seed: u64,
+    bidders: Option<usize>,
+    verbose: bool,
+) -> ExitCode {
+    let loaded = match config {
+        Some(path) => veiling::config::load_file(path)
+            .map(|(c, _)| c)
+            .map_err(|e| {
+                e.0.iter()
+                    .map(|x| format!("{}: {x}", path.display()))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
+        None => veiling::config::parse(DEFAULT_CONFIG).map_err(|e| format!("embedded config: {e}")),
+    };
+    let run = loaded
+        .and_then(|c| veiling::simulate::with_bidders(c, bidders))
+        .and_then(|c| veiling::simulate::simulate(c, seed));
+    match run {
+        Ok(run) => {
+            if verbose {
+                print!("{}", run.transcript);
+            }
+            print!("{}", run.report);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -501,8 +501,10 @@ impl Args {
 }
 
 fn decimal(line: usize, text: &str) -> Result<Decimal, ScriptError> {
-    Decimal::from_str_exact(text)
-        .or_else(|_| err(line, format!("'{text}' is not a decimal amount")))
+    crate::core::score::parse_plain_decimal(text).map_or_else(
+        || err(line, format!("'{text}' is not a decimal amount")),
+        Ok,
+    )
 }
 
 fn seq_number(line: usize, text: &str) -> Result<Seq, ScriptError> {

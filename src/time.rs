@@ -8,20 +8,41 @@ use jiff::{Timestamp, civil, tz::TimeZone};
 /// an offset (`2024-09-17T08:00:00Z`). A civil time that does not exist or is ambiguous in `tz`
 /// (the daylight-saving gap and fold) is an error: give the offset explicitly then.
 pub fn parse_time(text: &str, tz: &TimeZone) -> Result<TimeMs, String> {
-    let has_offset = text.ends_with('Z')
-        || text.ends_with('z')
-        || text
-            .rsplit_once('T')
-            .is_some_and(|(_, clock)| clock.contains('+') || clock.contains('-'));
+    let expected = "expected YYYY-MM-DDTHH:MM[:SS] (civil time in the auction's time zone) \
+                    or with an offset, e.g. 2024-09-17T10:00:00+02:00 or 2024-09-17T08:00:00Z";
+    let bytes = text.as_bytes();
+    // The date, a capital T, and at least HH:MM.
+    let shape_ok = bytes.len() >= 16
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes[10] == b'T'
+        && bytes[13] == b':';
+    if !shape_ok {
+        return Err(format!("not a valid time '{text}': {expected}"));
+    }
+    let clock = &text[11..];
+    let has_offset = clock.contains(['Z', '+', '-']);
     if has_offset {
+        // Only a plain offset or Z may follow the clock: no zone names in brackets.
+        if text.contains('[') {
+            return Err(format!(
+                "not a valid time '{text}': no [zone] annotations; {expected}"
+            ));
+        }
         let ts: Timestamp = text
             .parse()
             .map_err(|e| format!("not a valid time '{text}': {e}"))?;
         return Ok(ts.as_millisecond());
     }
+    if !clock
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b':' || b == b'.')
+    {
+        return Err(format!("not a valid time '{text}': {expected}"));
+    }
     let dt: civil::DateTime = text
         .parse()
-        .map_err(|e| format!("not a valid time '{text}' (expected YYYY-MM-DDTHH:MM[:SS]): {e}"))?;
+        .map_err(|e| format!("not a valid time '{text}': {e}"))?;
     let zoned = tz.to_ambiguous_zoned(dt).unambiguous().map_err(|_| {
         format!(
             "'{text}' does not exist or is ambiguous in {} (daylight saving change): \
@@ -196,6 +217,16 @@ mod tests {
         assert!(parse_time("2024-03-31T02:30", &tz).is_err());
         assert!(parse_time("2024-10-27T02:30", &tz).is_err());
         assert!(parse_time("2024-10-27T02:30+01:00", &tz).is_ok());
+        // Offsets are never silently dropped; sloppy shapes are refused.
+        for bad in [
+            "2024-09-17 12:00+00:00",
+            "2024-09-17t10:00+05:00",
+            "2024-09-17T10:00[Europe/London]",
+            "2024-09-17",
+            "2024-09-17T10",
+        ] {
+            assert!(parse_time(bad, &tz).is_err(), "{bad} was accepted");
+        }
         // Summer time: 10:00 in Amsterdam is 08:00 UTC.
         assert_eq!(
             parse_time("2024-09-17T10:00", &tz).unwrap(),

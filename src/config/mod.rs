@@ -116,6 +116,11 @@ pub fn parse(text: &str) -> Result<AuctionConfig, ConfigErrors> {
 #[derive(Default)]
 struct Validator {
     errors: Vec<ConfigError>,
+    /// Lots whose ceiling did not validate: checks against their ceiling are skipped, so one
+    /// mistake gives one error, not a cascade.
+    bad_ceilings: BTreeSet<usize>,
+    /// Participant ids (auctioneers, observers, suppliers) are unique across the roles.
+    participant_ids: BTreeSet<String>,
 }
 
 impl Validator {
@@ -127,21 +132,19 @@ impl Validator {
     }
 
     fn decimal(&mut self, path: &str, text: &str) -> Option<Decimal> {
-        match Decimal::from_str_exact(text.trim()) {
-            Ok(d) if text.trim() == text => Some(d),
-            _ => {
-                self.err(
-                    path,
-                    format!(
-                        "'{text}' is not a decimal number (write it as a string like \"1234.50\")"
-                    ),
-                );
-                None
-            }
+        let parsed = crate::core::score::parse_plain_decimal(text);
+        if parsed.is_none() {
+            self.err(
+                path,
+                format!(
+                    "'{text}' is not a decimal number (write digits with an optional '.' and '-', as a string like \"1234.50\")"
+                ),
+            );
         }
+        parsed
     }
 
-    /// A decimal strictly between `min` (exclusive) and `max` (inclusive when given).
+    /// A decimal greater than 0 and at most `max` (when given).
     fn positive(&mut self, path: &str, text: &str, max: Option<Decimal>) -> Option<Decimal> {
         let d = self.decimal(path, text)?;
         if d <= Decimal::ZERO {
@@ -184,7 +187,10 @@ impl Validator {
             );
         }
         if !seen.insert(id.to_string()) {
-            self.err(path, format!("duplicate id '{id}'"));
+            self.err(
+                path,
+                format!("duplicate id '{id}' (lots, line items, buyers and participants each need unique ids; auctioneers, observers and suppliers share one set)"),
+            );
         }
     }
 
@@ -310,7 +316,7 @@ impl Validator {
         }
         let buyers = self.buyers(&raw.buyers);
         let auctioneers = self.parties("auctioneers", &raw.auctioneers);
-        let mut seen = BTreeSet::new();
+        let mut seen = std::mem::take(&mut self.participant_ids);
         let mut observer_buyer = Vec::new();
         let observers: Vec<Party> = raw
             .observers
@@ -335,6 +341,7 @@ impl Validator {
                 }
             })
             .collect();
+        self.participant_ids = seen;
 
         let lots = self.lots(&raw.lots);
         let bids = self.bids(&raw.bids, &lots);
@@ -396,8 +403,9 @@ impl Validator {
     }
 
     fn parties(&mut self, name: &str, raw: &[RawParty]) -> Vec<Party> {
-        let mut seen = BTreeSet::new();
-        raw.iter()
+        let mut seen = std::mem::take(&mut self.participant_ids);
+        let parties = raw
+            .iter()
             .enumerate()
             .map(|(i, p)| {
                 self.id(&format!("{name}[{i}].id"), &p.id, &mut seen);
@@ -406,7 +414,9 @@ impl Validator {
                     name: p.name.clone(),
                 }
             })
-            .collect()
+            .collect();
+        self.participant_ids = seen;
+        parties
     }
 
     fn buyers(&mut self, raw: &[RawBuyer]) -> Vec<Buyer> {
@@ -460,6 +470,9 @@ impl Validator {
                 }
                 let ceiling =
                     self.positive(&format!("{p}.ceiling"), &lot.ceiling, Some(ceiling_max));
+                if ceiling.is_none() {
+                    self.bad_ceilings.insert(i);
+                }
                 let floor = lot
                     .floor
                     .as_ref()
@@ -561,7 +574,7 @@ impl Validator {
         }
         if let Some(amount) = amount {
             for (i, lot) in lots.iter().enumerate() {
-                if amount >= lot.ceiling {
+                if !self.bad_ceilings.contains(&i) && amount >= lot.ceiling {
                     self.err(
                         "bids.decrement_amount",
                         format!(
@@ -577,11 +590,13 @@ impl Validator {
             .as_ref()
             .and_then(|p| self.percent("bids.max_drop_percent", p));
         if let (Some(drop), Some(dec)) = (max_drop, percent)
-            && drop <= dec
+            && drop < dec
         {
             self.err(
                 "bids.max_drop_percent",
-                format!("{drop}% leaves no admissible bid above the minimum decrement of {dec}%"),
+                format!(
+                    "a maximum drop of {drop}% below the bidder's own bid is smaller than the minimum decrement of {dec}%: no bid could be admitted"
+                ),
             );
         }
         let from = self.choice(
@@ -613,8 +628,9 @@ impl Validator {
         lots: &[LotRules],
         scoring: Option<Scoring>,
     ) -> Vec<SupplierRules> {
-        let mut seen = BTreeSet::new();
-        raw.iter()
+        let mut seen = std::mem::take(&mut self.participant_ids);
+        let suppliers = raw
+            .iter()
             .enumerate()
             .map(|(i, s)| {
                 let p = format!("suppliers[{i}]");
@@ -648,7 +664,10 @@ impl Validator {
                             &qp,
                             "quality values are only used with scoring.method fictieve_korting or coefficient",
                         ),
-                        Some(Scoring::FictieveKorting) if q < Decimal::ZERO || q >= lots[l].ceiling => {
+                        Some(Scoring::FictieveKorting)
+                            if q < Decimal::ZERO
+                                || (!self.bad_ceilings.contains(&l) && q >= lots[l].ceiling) =>
+                        {
                             self.err(
                                 &qp,
                                 format!("the quality bonus must be at least 0 and below the lot's ceiling ({}), got {q}", lots[l].ceiling),
@@ -680,7 +699,9 @@ impl Validator {
                     quality,
                 }
             })
-            .collect()
+            .collect();
+        self.participant_ids = seen;
+        suppliers
     }
 
     fn timing(
@@ -690,15 +711,15 @@ impl Validator {
         tz: &TimeZone,
         lots: usize,
     ) -> Option<LotTiming> {
+        let closes_at = raw
+            .closes_at
+            .as_deref()
+            .and_then(|t| self.time("timing.closes_at", t, tz));
         let mode = self.choice(
             "timing.mode",
             &raw.mode,
             &[("parallel", 0), ("staggered", 1), ("serial", 2)],
         )?;
-        let closes_at = raw
-            .closes_at
-            .as_deref()
-            .and_then(|t| self.time("timing.closes_at", t, tz));
         let unused = |v: &mut Self, field: &str, present: bool| {
             if present {
                 v.err(

@@ -47,3 +47,20 @@ pub fn percent_of(value: Decimal, percent: Decimal) -> Option<Decimal> {
         .checked_mul(percent)?
         .checked_div(Decimal::ONE_HUNDRED)
 }
+
+/// Parse a decimal number written plainly: an optional `-`, digits, and optionally `.` and more
+/// digits (`1234.50`, `-3`, `0.125`). Nothing else: no `_`, no exponent, no `+`, no leading or
+/// trailing `.`, no spaces, at most 28 significant digits. Money on the wire and in configs is
+/// written this way, so that what a person reads is exactly what the engine uses.
+pub fn parse_plain_decimal(text: &str) -> Option<Decimal> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
+        return None;
+    }
+    Decimal::from_str_exact(text).ok()
+}

@@ -1,0 +1,8 @@
+//! The one integration-test binary (one binary keeps link time down on a 2-core machine).
+
+mod config;
+mod core_edges;
+mod golden;
+mod props;
+mod scenarios;
+mod tidy;

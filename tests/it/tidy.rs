@@ -1,0 +1,131 @@
+//! Tidy: the architecture rules of ARCHITECTURE.md, enforced by reading the source.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Code lines (comments dropped; `#[cfg(test)]` modules at the end of a file dropped).
+fn code_lines(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with("#[cfg(test)]") {
+            break;
+        }
+        if t.starts_with("//") {
+            continue;
+        }
+        let code = line.split("//").next().unwrap_or(line);
+        out.push((i + 1, code));
+    }
+    out
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The core is pure: no IO, no clock, no randomness, no floats, no tokio, no unordered maps
+/// (iteration order could reach the log), no panicking shortcuts on data.
+#[test]
+fn core_is_pure() {
+    let forbidden = [
+        ("tokio", "the core knows nothing of tokio"),
+        (
+            "std::time",
+            "the core never reads a clock: time is an input",
+        ),
+        ("Instant", "the core never reads a clock"),
+        ("SystemTime", "the core never reads a clock"),
+        ("std::fs", "the core does no IO"),
+        ("std::io", "the core does no IO"),
+        ("std::net", "the core does no IO"),
+        ("std::thread", "the core runs on the caller's thread"),
+        ("std::env", "the core reads no environment"),
+        ("println!", "the core prints nothing"),
+        ("eprintln!", "the core prints nothing"),
+        ("f32", "no floats in the core: money is Decimal"),
+        ("f64", "no floats in the core: money is Decimal"),
+        (
+            "HashMap",
+            "use ordered maps: iteration order can reach the log",
+        ),
+        (
+            "HashSet",
+            "use ordered sets: iteration order can reach the log",
+        ),
+        ("rand", "no randomness in the core"),
+        ("jiff", "the core sees milliseconds, not time zones"),
+        (
+            "crate::config",
+            "the core does not depend on the config format",
+        ),
+        (".unwrap()", "no unwrap in the core"),
+        (".expect(", "no expect in the core"),
+        ("todo!", "no stubs"),
+        ("unimplemented!", "no stubs"),
+        ("dbg!", "no debugging leftovers"),
+    ];
+    let mut problems = Vec::new();
+    for file in rust_files(&root().join("src/core")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in code_lines(&text) {
+            for (word, why) in forbidden {
+                let hit = if word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    // Whole identifiers only: `f64` but not `frandom`.
+                    line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .any(|w| w == word)
+                } else {
+                    line.contains(word)
+                };
+                if hit {
+                    problems.push(format!("{}:{n}: `{word}`: {why}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The tidy check itself must see a violation when there is one.
+#[test]
+fn tidy_sees_a_planted_violation() {
+    let lines = code_lines("fn f() -> f64 { 1.0 } // f64 in a comment\n// tokio\n");
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].1.contains("f64"));
+    assert!(!lines[0].1.contains("comment"));
+}
+
+/// No stubs and no ignored tests anywhere in the crate.
+#[test]
+fn no_stubs_or_ignored_tests() {
+    let mut problems = Vec::new();
+    for dir in ["src", "tests", "benches"] {
+        for file in rust_files(&root().join(dir)) {
+            if file.ends_with("tidy.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                for word in ["todo!(", "unimplemented!(", "#[ignore"] {
+                    if line.contains(word) {
+                        problems.push(format!("{}:{}: {word}", file.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
