@@ -422,6 +422,12 @@ impl<'a> Renderer<'a> {
             TooManyPending { pending_max } => {
                 format!("at most {pending_max} requests may wait for approval")
             }
+            PendingRequest { request } => {
+                format!("request #{request} could change this result: approve or decline it first")
+            }
+            AlreadyRequested { request } => {
+                format!("the same action already waits for approval as request #{request}")
+            }
         };
         format!("rejected [{}]: {why}", r.code())
     }
@@ -444,9 +450,13 @@ impl<'a> Renderer<'a> {
                 let _ = writeln!(out, "  {}", self.rejection(r));
             }
             Outcome::Repeated { bid } => {
+                let since = match auction.bid(*bid) {
+                    Some(b) if b.voided => " (it has since been voided)",
+                    _ => "",
+                };
                 let _ = writeln!(
                     out,
-                    "  repeated: the original outcome is bid #{bid}, accepted"
+                    "  repeated: the original outcome is bid #{bid}, accepted{since}"
                 );
             }
         }
@@ -478,11 +488,9 @@ impl<'a> Renderer<'a> {
                 let _ = writeln!(out, "  no standing bids");
             }
             for row in &lot.ladder {
-                let win = if row.rank <= lot_rules.winners {
-                    " *"
-                } else {
-                    ""
-                };
+                let winning =
+                    row.rank <= lot_rules.winners && lot.status.phase != LotPhase::Terminated;
+                let win = if winning { " *" } else { "" };
                 let _ = writeln!(
                     out,
                     "  {}. {} bid #{} at {}: total {} score {}{win}",
@@ -554,6 +562,9 @@ impl<'a> Renderer<'a> {
             );
             if lot.status.paused {
                 line.push_str(" (paused)");
+            }
+            if let Some(o) = lot.status.opens_at {
+                let _ = write!(line, ", opens {}", self.time(o));
             }
             if let Some(d) = lot.status.deadline {
                 let _ = write!(line, ", deadline {}", self.time(d));

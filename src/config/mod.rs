@@ -372,6 +372,16 @@ impl Validator {
                 );
             }
         }
+        if bids
+            .as_ref()
+            .is_some_and(|b| b.decrement_from == DecrementFrom::Best)
+            && !raw.visibility.best_score
+        {
+            self.err(
+                "bids.decrement_from",
+                "'best' asks every bid to beat the best score, so suppliers must see it: set visibility.best_score = true or measure from 'own'",
+            );
+        }
         let timing = self.timing(&raw.timing, opens_at, &tz, lots.len());
         let soft_close = raw.soft_close.as_ref().and_then(|sc| self.soft_close(sc));
 

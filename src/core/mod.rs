@@ -319,6 +319,10 @@ impl Auction {
                 if self.rules.four_eyes && action.needs_approval() {
                     // Validate now so that an impossible action is refused at once.
                     self.decide_action(input.at, *by, action, reason)?;
+                    // The same action waiting twice could never be approved twice.
+                    if let Some(p) = self.pending.values().find(|p| p.action == *action) {
+                        return Err(Rejection::AlreadyRequested { request: p.request });
+                    }
                     if self.pending.len() >= PENDING_ACTIONS_MAX {
                         return Err(Rejection::TooManyPending {
                             pending_max: PENDING_ACTIONS_MAX,
@@ -625,7 +629,15 @@ impl Auction {
                         supplier: *supplier,
                     });
                 }
-                self.check_running()?;
+                // Allowed from the opening until the award: fraud found after the close still
+                // counts. Awarded lots keep their winners.
+                match self.phase {
+                    AuctionPhase::Scheduled => return Err(Rejection::AuctionNotOpen),
+                    AuctionPhase::Awarded | AuctionPhase::Terminated => {
+                        return Err(Rejection::AuctionEnded);
+                    }
+                    _ => {}
+                }
                 if self.is_disqualified(*supplier) {
                     return Err(Rejection::AlreadyDisqualified {
                         supplier: *supplier,
@@ -662,6 +674,17 @@ impl Auction {
                     LotPhase::Scheduled | LotPhase::Open => {
                         return Err(Rejection::LotNotClosed { lot: *lot });
                     }
+                }
+                // A pending void of a bid on this lot, a pending disqualification or a pending
+                // termination could change the result: settle it first.
+                if let Some(p) = self.pending.values().find(|p| match &p.action {
+                    Action::VoidBid { bid } => {
+                        self.bids.get(bid).is_some_and(|b| b.record.lot == *lot)
+                    }
+                    Action::Disqualify { .. } | Action::Terminate => true,
+                    _ => false,
+                }) {
+                    return Err(Rejection::PendingRequest { request: p.request });
                 }
                 let lot_rules = &self.rules.lots[lot.ix()];
                 let winners: Vec<Winner> = state
@@ -1068,11 +1091,13 @@ impl Schedule {
                         });
                     }
                 }
-                let all_closed = self
-                    .lots
-                    .iter()
-                    .enumerate()
-                    .all(|(j, l)| j == i || matches!(l.0, LotPhase::Closed));
+                let all_closed = self.lots.iter().enumerate().all(|(j, l)| {
+                    j == i
+                        || matches!(
+                            l.0,
+                            LotPhase::Closed | LotPhase::Awarded | LotPhase::Terminated
+                        )
+                });
                 if all_closed {
                     events.push(Event::AuctionClosed { at: t });
                 }

@@ -412,6 +412,14 @@ pub enum Rejection {
     TooManyPending {
         pending_max: usize,
     },
+    /// An award waits until the requests that could change the lot's result are settled.
+    PendingRequest {
+        request: Seq,
+    },
+    /// The same action is already waiting for approval.
+    AlreadyRequested {
+        request: Seq,
+    },
 }
 
 impl Rejection {
@@ -460,6 +468,8 @@ impl Rejection {
             UnknownRequest { .. } => "unknown_request",
             SelfApproval { .. } => "self_approval",
             TooManyPending { .. } => "too_many_pending",
+            PendingRequest { .. } => "pending_request",
+            AlreadyRequested { .. } => "already_requested",
         }
     }
 }

@@ -123,6 +123,52 @@ pub struct AuctioneerView {
     pub pending: Vec<PendingView>,
 }
 
+/// The decimals a lot's total can have: the price decimals, plus the most decimals of any line
+/// quantity when the lot has line items (unit price x quantity).
+pub fn total_decimals(lot: &super::LotRules) -> u32 {
+    let quantity = lot
+        .lines
+        .iter()
+        .map(|l| super::score::decimals_of(l.quantity))
+        .max()
+        .unwrap_or(0);
+    lot.price_decimals + quantity
+}
+
+/// `value` rounded up to `decimals` places.
+fn ceil_to(value: Decimal, decimals: u32) -> Decimal {
+    value.round_dp_with_strategy(decimals, rust_decimal::RoundingStrategy::ToPositiveInfinity)
+}
+
+/// The largest total at `decimals` places whose score (as [`super::score::score`] computes it,
+/// rounding included) is at or below `score_max`. Checked with the real score function, so the
+/// bound shown to a bidder and the bound enforced never disagree.
+pub fn max_total_for_score(
+    scoring: super::Scoring,
+    score_max: Decimal,
+    quality: Decimal,
+    decimals: u32,
+) -> Option<Decimal> {
+    use super::score::score;
+    let unit = Decimal::new(1, decimals);
+    let mut total = floor_to(total_for_score(scoring, score_max, quality)?, decimals);
+    // The score's rounding leaves at most a few units of slack either way; 32 steps is ample.
+    for _ in 0..32 {
+        let next = total.checked_add(unit)?;
+        if score(scoring, next, quality)? > score_max {
+            break;
+        }
+        total = next;
+    }
+    for _ in 0..32 {
+        if score(scoring, total, quality)? <= score_max {
+            return Some(total);
+        }
+        total = total.checked_sub(unit)?;
+    }
+    None
+}
+
 /// "A", "B", ..., "Z", "AA", "AB", ...: the display form of an alias number.
 pub fn alias_label(alias: u32) -> String {
     let mut n = alias as u64 + 1;
@@ -190,22 +236,23 @@ impl Auction {
                     && self.phase() == AuctionPhase::Open
                     && supplier_rules.admitted_to(lot)
                     && !self.is_disqualified(supplier);
+                let decimals = total_decimals(lot_rules);
                 let max_admissible = biddable.then(|| {
-                    let mut max = lot_rules.ceiling;
+                    let mut max = floor_to(lot_rules.ceiling, decimals);
                     if let Some((bound, _)) =
                         decrement_bound(&rules.bids, standing, state.best_score())
                     {
                         let as_total = match rules.bids.decrement_from {
-                            super::DecrementFrom::Own => Some(bound),
+                            super::DecrementFrom::Own => Some(floor_to(bound, decimals)),
                             super::DecrementFrom::Best => {
-                                total_for_score(rules.scoring, bound, quality)
+                                max_total_for_score(rules.scoring, bound, quality, decimals)
                             }
                         };
                         if let Some(t) = as_total {
                             max = max.min(t);
                         }
                     }
-                    floor_to(max, lot_rules.price_decimals)
+                    max
                 });
                 let min_admissible = biddable
                     .then(|| {
@@ -216,7 +263,8 @@ impl Auction {
                             (g, f) => g.or(f),
                         }
                     })
-                    .flatten();
+                    .flatten()
+                    .map(|m| ceil_to(m, decimals));
                 Some(SupplierLotView {
                     status,
                     admitted: supplier_rules.admitted_to(lot),

@@ -223,44 +223,74 @@ fn overflowing_line_totals_are_rejected_not_panics() {
 #[test]
 fn pending_approvals_are_bounded() {
     let (mut auction, opens) = open_auction();
-    let mut seq = 2;
-    for _ in 0..PENDING_ACTIONS_MAX {
-        let act = Command::Act {
-            by: AuctioneerIx(0),
-            action: Action::Terminate,
-            reason: "why".into(),
-        };
+    let n = PENDING_ACTIONS_MAX as u64;
+    // Bids #2..=#17, each a whole unit cheaper, then one void request for each.
+    for i in 0..n {
         let out = auction.execute(&Input {
-            seq,
+            seq: 2 + i,
             at: opens + 1,
-            command: act,
+            command: bid(0, 0, &format!("b{i}"), &[100 - i as i64]),
         });
         assert!(matches!(out, Outcome::Accepted(_)), "{out:?}");
-        seq += 1;
     }
-    let act = Command::Act {
+    let void = |bid: u64| Command::Act {
+        by: AuctioneerIx(0),
+        action: Action::VoidBid { bid },
+        reason: "why".into(),
+    };
+    for i in 0..n {
+        let out = auction.execute(&Input {
+            seq: 2 + n + i,
+            at: opens + 2,
+            command: void(2 + i),
+        });
+        assert!(matches!(out, Outcome::Accepted(_)), "{out:?}");
+    }
+    let terminate = || Command::Act {
         by: AuctioneerIx(0),
         action: Action::Terminate,
         reason: "why".into(),
     };
+    let seq = 2 + 2 * n;
     assert_eq!(
-        rejection(&auction, seq, opens + 1, act),
+        rejection(&auction, seq, opens + 2, terminate()),
         Rejection::TooManyPending {
             pending_max: PENDING_ACTIONS_MAX
         }
     );
-    // Approving one frees a place; termination clears the rest.
-    let approve = Command::Approve {
+    // The same action cannot wait twice.
+    assert_eq!(
+        rejection(&auction, seq, opens + 2, void(2)),
+        Rejection::AlreadyRequested { request: 2 + n }
+    );
+    // Approving one frees a place; the approved termination clears the rest.
+    let approve = |request| Command::Approve {
         by: AuctioneerIx(1),
-        request: 2,
+        request,
     };
     let out = auction.execute(&Input {
         seq,
-        at: opens + 2,
-        command: approve,
+        at: opens + 3,
+        command: approve(2 + n),
     });
     assert!(
-        matches!(out, Outcome::Accepted(ref e) if matches!(e[1], Event::AuctionTerminated { .. }))
+        matches!(out, Outcome::Accepted(ref e) if matches!(e[1], Event::BidVoided { bid: 2, .. })),
+        "{out:?}"
+    );
+    let out = auction.execute(&Input {
+        seq: seq + 1,
+        at: opens + 3,
+        command: terminate(),
+    });
+    assert!(matches!(out, Outcome::Accepted(_)), "{out:?}");
+    let out = auction.execute(&Input {
+        seq: seq + 2,
+        at: opens + 4,
+        command: approve(seq + 1),
+    });
+    assert!(
+        matches!(out, Outcome::Accepted(ref e) if matches!(e[1], Event::AuctionTerminated { .. })),
+        "{out:?}"
     );
     assert_eq!(auction.pending().count(), 0);
     assert_eq!(auction.phase(), AuctionPhase::Terminated);
@@ -287,7 +317,7 @@ fn bids_per_supplier_and_lot_are_bounded() {
         client_bid_id: format!("b{cents}"),
         offer: Offer::Total(Decimal::new(cents, 2)),
     };
-    let start = 100_000_00i64;
+    let start = 10_000_000_i64;
     for i in 0..BIDS_PER_SUPPLIER_LOT_MAX as i64 {
         let out = auction.execute(&Input {
             seq: 2 + i as u64,
@@ -303,4 +333,69 @@ fn bids_per_supplier_and_lot_are_bounded() {
             bids_max: BIDS_PER_SUPPLIER_LOT_MAX
         }
     );
+}
+
+#[test]
+fn award_waits_for_pending_requests_that_could_change_the_result() {
+    let (mut auction, opens) = open_auction();
+    let out = auction.execute(&Input {
+        seq: 2,
+        at: opens + 1,
+        command: bid(0, 0, "x", &[100]),
+    });
+    assert!(matches!(out, Outcome::Accepted(_)));
+    let void = Command::Act {
+        by: AuctioneerIx(0),
+        action: Action::VoidBid { bid: 2 },
+        reason: "typo".into(),
+    };
+    assert!(matches!(
+        auction.execute(&Input {
+            seq: 3,
+            at: opens + 2,
+            command: void
+        }),
+        Outcome::Accepted(_)
+    ));
+    let deadline = auction.next_deadline().unwrap();
+    auction.execute(&Input {
+        seq: 4,
+        at: deadline,
+        command: Command::Tick,
+    });
+    assert_eq!(auction.lot(LotIx(0)).unwrap().phase, LotPhase::Closed);
+    let award = || Command::Act {
+        by: AuctioneerIx(1),
+        action: Action::Award { lot: LotIx(0) },
+        reason: "best".into(),
+    };
+    assert_eq!(
+        rejection(&auction, 5, deadline, award()),
+        Rejection::PendingRequest { request: 3 }
+    );
+    let decline = Command::Decline {
+        by: AuctioneerIx(1),
+        request: 3,
+        reason: "not a typo".into(),
+    };
+    assert!(matches!(
+        auction.execute(&Input {
+            seq: 5,
+            at: deadline,
+            command: decline
+        }),
+        Outcome::Accepted(_)
+    ));
+    match auction.execute(&Input {
+        seq: 6,
+        at: deadline,
+        command: award(),
+    }) {
+        Outcome::Accepted(events) => {
+            assert!(
+                matches!(&events[0], Event::LotAwarded { winners, .. } if winners.len() == 1 && winners[0].bid == 2)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }

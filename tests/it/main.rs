@@ -1,8 +1,10 @@
 //! The one integration-test binary (one binary keeps link time down on a 2-core machine).
 
+mod cli;
 mod config;
 mod core_edges;
 mod golden;
 mod props;
 mod scenarios;
+mod simulation;
 mod tidy;

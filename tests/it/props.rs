@@ -29,6 +29,9 @@ decrement_from = "FROM"
 max_drop_percent = "50"
 interval_min_s = 5
 
+[visibility]
+best_score = true
+
 [soft_close]
 window_s = 60
 extension_s = 90

@@ -129,3 +129,39 @@ fn no_stubs_or_ignored_tests() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Every rejection code in `src/core/types.rs` is documented in `docs/script.md`, and every
+/// documented code exists: the docs say what the code does.
+#[test]
+fn every_rejection_code_is_documented() {
+    let types = std::fs::read_to_string(root().join("src/core/types.rs")).unwrap();
+    let docs = std::fs::read_to_string(root().join("docs/script.md")).unwrap();
+    let code_in = |line: &str| -> Option<String> {
+        let (_, rest) = line.split_once("=> \"")?;
+        Some(rest.split('"').next()?.to_string())
+    };
+    let codes: Vec<String> = types
+        .lines()
+        .skip_while(|l| !l.contains("pub fn code(&self)"))
+        .filter_map(code_in)
+        .collect();
+    assert!(codes.len() >= 40, "found only {} codes", codes.len());
+    let missing: Vec<&String> = codes
+        .iter()
+        .filter(|c| !docs.contains(&format!("| `{c}` |")))
+        .collect();
+    assert!(missing.is_empty(), "codes not in docs/script.md: {missing:?}");
+    let documented: Vec<&str> = docs
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `")?.split_once("` |").map(|(c, _)| c))
+        .filter(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
+        .collect();
+    let unknown: Vec<&&str> = documented
+        .iter()
+        .filter(|c| {
+            // Rows of other tables (statements) are not codes: only check rows in the code tables.
+            c.contains('_') && !codes.iter().any(|k| k == *c)
+        })
+        .collect();
+    assert!(unknown.is_empty(), "documented codes that do not exist: {unknown:?}");
+}

@@ -1,0 +1,132 @@
+//! The `veiling` binary as a user runs it: exit codes, determinism across processes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn veiling(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_veiling"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run veiling")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn check_config_accepts_the_shipped_configs() {
+    let o = veiling(&[
+        "check-config",
+        "auction-configs/dieetvoeding-2024.toml",
+        "auction-configs/ziekenvervoer-2021.toml",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().filter(|l| l.contains(": ok (")).count(),
+        2
+    );
+}
+
+#[test]
+fn check_config_reports_every_error_with_its_path_and_fails() {
+    let o = veiling(&[
+        "check-config",
+        "auction-configs/dieetvoeding-2024.toml",
+        "tests/bad-configs/many-errors-at-once.toml",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.len() >= 8, "{err}");
+    for line in lines {
+        assert!(
+            line.starts_with("tests/bad-configs/many-errors-at-once.toml: "),
+            "{line}"
+        );
+    }
+    assert!(err.contains("lots[0].floor: the floor (1200.00) must be below the ceiling (1000.00)"));
+    let missing = veiling(&["check-config", "no/such/file.toml"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("cannot read"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn simulate_is_deterministic_across_processes() {
+    let a = veiling(&["simulate", "--seed", "42", "--bidders", "7", "--verbose"]);
+    let b = veiling(&["simulate", "--seed", "42", "--bidders", "7", "--verbose"]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(a.stdout, b.stdout, "same seed, different output");
+    let c = veiling(&["simulate", "--seed", "43", "--bidders", "7", "--verbose"]);
+    assert_ne!(a.stdout, c.stdout, "the seed has no effect");
+    let out = stdout(&a);
+    assert!(out.contains("simulation of dieetvoeding-2024 with seed 42: 7 bidder(s)"));
+    assert!(
+        out.contains("sim-01 plays") && out.contains("sim-02 plays"),
+        "{out}"
+    );
+    assert!(out.contains("standings: auction awarded"), "{out}");
+}
+
+#[test]
+fn simulate_rejects_bad_arguments_clearly() {
+    let o = veiling(&["simulate", "--bidders", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--bidders must be between 1"),
+        "{}",
+        stderr(&o)
+    );
+    let o = veiling(&["simulate", "--config", "tests/bad-configs/dst-gap.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("dst-gap.toml: "), "{}", stderr(&o));
+}
+
+#[test]
+fn script_prints_the_transcript_and_reports_errors_with_line_numbers() {
+    let o = veiling(&["script", "tests/scenarios/dieetvoeding-walkthrough.script"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/dieetvoeding-walkthrough.out"),
+    )
+    .unwrap();
+    assert_eq!(stdout(&o), expected);
+
+    let dir = tempdir("script-error");
+    let bad = dir.join("bad.script");
+    std::fs::write(
+        &bad,
+        "config ../../../auction-configs/dieetvoeding-2024.toml\nat 10:00 tick\nbid nobody perceel-1 price=1\n",
+    )
+    .unwrap();
+    let config =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("auction-configs/dieetvoeding-2024.toml");
+    let o = veiling(&[
+        "script",
+        bad.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("line 3: unknown supplier 'nobody'"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -1,0 +1,104 @@
+//! The simulator: deterministic, complete, and its record replays to the same outcomes.
+
+use veiling::core::*;
+use veiling::simulate::{Strategy, simulate, with_bidders};
+
+fn config(name: &str) -> veiling::config::AuctionConfig {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("auction-configs")
+        .join(name);
+    veiling::config::load_file(&path).unwrap().0
+}
+
+#[test]
+fn same_seed_same_run() {
+    let a = simulate(config("dieetvoeding-2024.toml"), 9).unwrap();
+    let b = simulate(config("dieetvoeding-2024.toml"), 9).unwrap();
+    assert_eq!(a.steps, b.steps);
+    assert_eq!(a.transcript, b.transcript);
+    assert_eq!(a.report, b.report);
+}
+
+#[test]
+fn re_executing_the_inputs_gives_the_same_outcomes_and_state() {
+    for (name, seed, bidders) in [
+        ("dieetvoeding-2024.toml", 1, None),
+        ("dieetvoeding-2024.toml", 5, Some(12)),
+        ("ziekenvervoer-2021.toml", 3, Some(4)),
+    ] {
+        let cfg = with_bidders(config(name), bidders).unwrap();
+        let run = simulate(cfg, seed).unwrap();
+        let mut fresh = Auction::new(run.config.rules.clone());
+        let mut events = Vec::new();
+        for step in &run.steps {
+            assert_eq!(
+                fresh.execute(&step.input),
+                step.outcome,
+                "{name}: seq {}",
+                step.input.seq
+            );
+            if let Outcome::Accepted(e) = &step.outcome {
+                events.extend(e.iter().cloned());
+            }
+        }
+        assert_eq!(fresh, run.auction);
+        assert_eq!(
+            Auction::replay(run.config.rules.clone(), &events),
+            run.auction
+        );
+    }
+}
+
+#[test]
+fn every_strategy_shows_its_behaviour() {
+    let cfg = with_bidders(config("dieetvoeding-2024.toml"), Some(8)).unwrap();
+    let run = simulate(cfg, 2).unwrap();
+    for s in [
+        Strategy::Steady,
+        Strategy::Sniper,
+        Strategy::FatFinger,
+        Strategy::Duplicate,
+    ] {
+        assert!(run.strategies.contains(&s), "{s:?} not played");
+    }
+    let mut repeated = 0;
+    let mut guard_rejections = 0;
+    for step in &run.steps {
+        match &step.outcome {
+            Outcome::Repeated { .. } => repeated += 1,
+            Outcome::Rejected(
+                Rejection::BelowFloor { .. }
+                | Rejection::DropTooLarge { .. }
+                | Rejection::TooManyDecimals { .. },
+            ) => guard_rejections += 1,
+            _ => {}
+        }
+    }
+    assert!(
+        repeated > 0,
+        "the duplicate sender's retries must come back as repeats"
+    );
+    assert!(
+        guard_rejections > 0,
+        "the fat finger's typos must be refused"
+    );
+    // Every lot ends and is awarded; nothing was accepted after a lot's final deadline.
+    assert_eq!(run.auction.phase(), AuctionPhase::Awarded);
+    for (l, lot) in run.auction.lots().iter().enumerate() {
+        let deadline = lot.deadline.unwrap();
+        for bid in run.auction.bids().filter(|b| b.record.lot.ix() == l) {
+            assert!(bid.record.at < deadline);
+        }
+    }
+}
+
+#[test]
+fn bidders_are_cut_or_extended() {
+    let three = with_bidders(config("ziekenvervoer-2021.toml"), Some(3)).unwrap();
+    assert_eq!(three.rules.suppliers.len(), 3);
+    let ten = with_bidders(config("ziekenvervoer-2021.toml"), Some(10)).unwrap();
+    assert_eq!(ten.rules.suppliers.len(), 10);
+    assert_eq!(ten.rules.suppliers[9].id, "sim-04");
+    assert!(ten.rules.suppliers[9].admitted.iter().all(|a| *a));
+    assert!(with_bidders(config("ziekenvervoer-2021.toml"), Some(0)).is_err());
+}
