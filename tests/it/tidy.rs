@@ -150,7 +150,10 @@ fn every_rejection_code_is_documented() {
         .iter()
         .filter(|c| !docs.contains(&format!("| `{c}` |")))
         .collect();
-    assert!(missing.is_empty(), "codes not in docs/script.md: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "codes not in docs/script.md: {missing:?}"
+    );
     let documented: Vec<&str> = docs
         .lines()
         .filter_map(|l| l.strip_prefix("| `")?.split_once("` |").map(|(c, _)| c))
@@ -163,5 +166,8 @@ fn every_rejection_code_is_documented() {
             c.contains('_') && !codes.iter().any(|k| k == *c)
         })
         .collect();
-    assert!(unknown.is_empty(), "documented codes that do not exist: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "documented codes that do not exist: {unknown:?}"
+    );
 }
