@@ -55,38 +55,27 @@ pub fn parse_time(text: &str, tz: &TimeZone) -> Result<TimeMs, String> {
 
 /// `2024-09-17 10:00:05 CEST` (with `.250` when there are milliseconds).
 pub fn format_time(ms: TimeMs, tz: &TimeZone) -> String {
-    match Timestamp::from_millisecond(ms) {
-        Ok(ts) => {
-            let zoned = ts.to_zoned(tz.clone());
-            let millis = ms.rem_euclid(1000);
-            if millis == 0 {
-                zoned.strftime("%Y-%m-%d %H:%M:%S %Z").to_string()
-            } else {
-                format!(
-                    "{}.{millis:03} {}",
-                    zoned.strftime("%Y-%m-%d %H:%M:%S"),
-                    zoned.strftime("%Z")
-                )
-            }
-        }
-        Err(_) => format!("{ms} ms"),
-    }
+    format_with_millis(ms, tz, "%Y-%m-%d %H:%M:%S", " %Z")
 }
 
 /// `10:00:05` (with `.250` when there are milliseconds): the clock time in `tz`.
 pub fn format_clock(ms: TimeMs, tz: &TimeZone) -> String {
-    match Timestamp::from_millisecond(ms) {
-        Ok(ts) => {
-            let zoned = ts.to_zoned(tz.clone());
-            let millis = ms.rem_euclid(1000);
-            if millis == 0 {
-                zoned.strftime("%H:%M:%S").to_string()
-            } else {
-                format!("{}.{millis:03}", zoned.strftime("%H:%M:%S"))
-            }
-        }
-        Err(_) => format!("{ms} ms"),
+    format_with_millis(ms, tz, "%H:%M:%S", "")
+}
+
+/// `head` (strftime), then `.mmm` when the milliseconds are not zero, then `tail` (strftime).
+fn format_with_millis(ms: TimeMs, tz: &TimeZone, head: &str, tail: &str) -> String {
+    let Ok(ts) = Timestamp::from_millisecond(ms) else {
+        return format!("{ms} ms");
+    };
+    let zoned = ts.to_zoned(tz.clone());
+    let millis = ms.rem_euclid(1000);
+    let mut out = zoned.strftime(head).to_string();
+    if millis != 0 {
+        out.push_str(&format!(".{millis:03}"));
     }
+    out.push_str(&zoned.strftime(tail).to_string());
+    out
 }
 
 /// The civil date of `ms` in `tz`.

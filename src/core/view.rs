@@ -196,6 +196,16 @@ impl Auction {
         })
     }
 
+    /// The standing bids of a lot, best first, with their ranks (1-based).
+    pub fn ranked(&self, lot: LotIx) -> impl Iterator<Item = (u32, &super::Bid)> {
+        self.lot(lot)
+            .into_iter()
+            .flat_map(|state| state.ladder())
+            .filter_map(|(_, seq)| self.bid(*seq))
+            .zip(1u32..)
+            .map(|(bid, rank)| (rank, bid))
+    }
+
     fn lot_ixs(&self) -> impl Iterator<Item = LotIx> {
         (0..self.lots().len() as u32).map(LotIx)
     }
@@ -297,12 +307,10 @@ impl Auction {
             .filter_map(|lot| {
                 let status = self.lot_status(lot)?;
                 let state = self.lot(lot)?;
-                let ladder = state
-                    .ladder()
-                    .filter_map(|(_, seq)| self.bid(*seq))
-                    .enumerate()
-                    .map(|(i, bid)| LadderRow {
-                        rank: i as u32 + 1,
+                let ladder = self
+                    .ranked(lot)
+                    .map(|(rank, bid)| LadderRow {
+                        rank,
                         alias: self.alias_of(bid.record.supplier).unwrap_or(u32::MAX),
                         at: bid.record.at,
                         total: bid.record.total,
@@ -329,12 +337,10 @@ impl Auction {
             .filter_map(|lot| {
                 let status = self.lot_status(lot)?;
                 let state = self.lot(lot)?;
-                let ladder = state
-                    .ladder()
-                    .filter_map(|(_, seq)| self.bid(*seq))
-                    .enumerate()
-                    .map(|(i, bid)| AuctioneerRow {
-                        rank: i as u32 + 1,
+                let ladder = self
+                    .ranked(lot)
+                    .map(|(rank, bid)| AuctioneerRow {
+                        rank,
                         supplier: bid.record.supplier,
                         bid: bid.record.seq,
                         at: bid.record.at,
