@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod core;
+pub mod log;
 pub mod render;
 pub mod rng;
 pub mod script;

@@ -1,9 +1,12 @@
 //! The `veiling` command line.
 
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use veiling::config::AuctionConfig;
+use veiling::log::{chain, keys, record, recorder};
 
 #[derive(Parser)]
 #[command(
@@ -24,19 +27,33 @@ enum Cmd {
         files: Vec<PathBuf>,
     },
     /// Run a whole auction in-process on a virtual clock with seeded bidder strategies (steady,
-    /// sniper, fat-finger, duplicate sender) and print the per-lot results. Same seed, same output.
+    /// sniper, fat-finger, duplicate sender), write its log, and print the per-lot results.
+    /// Same seed and key, same output and same log, byte for byte.
     Simulate {
         /// The auction config; without it, the embedded dieetvoeding-2024 example.
         #[arg(long)]
         config: Option<PathBuf>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// How many bidders: the config's first K suppliers, plus simulated ones beyond those.
+        /// How many bidders: the config's first K suppliers, plus simulated ones beyond those
+        /// (not with a log: the log's config must be the one that ran).
         #[arg(long)]
         bidders: Option<usize>,
         /// Print every input and outcome before the results.
         #[arg(long)]
         verbose: bool,
+        /// Where the server key and the logs live.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Write the log here (a new file) instead of DATA_DIR/simulate/AUCTION-seed-N.log.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Do not write a log.
+        #[arg(long, conflicts_with = "out")]
+        no_log: bool,
+        /// The signing key (default DATA_DIR/server.key, created if missing).
+        #[arg(long)]
+        key: Option<PathBuf>,
     },
     /// Run a scenario script (timed bids, ticks, auctioneer actions) and print every outcome and
     /// the final standings. See docs/script.md.
@@ -45,29 +62,124 @@ enum Cmd {
         /// The config to run against (overrides a `config` statement in the script).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Also write the run's log to this (new) file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The signing key for --out (default DATA_DIR/server.key, created if missing).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+    },
+    /// Create a server signing key (Ed25519, file mode 0600) and print its public key; with
+    /// --show, print the public key of an existing key file.
+    Keygen {
+        /// The key file to create (default data/server.key).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the public key of this existing key file instead.
+        #[arg(long, conflicts_with = "out")]
+        show: Option<PathBuf>,
+    },
+    /// Verify a log: framing, canonical form, hash chain, contiguous sequence numbers,
+    /// non-decreasing times, checkpoint signatures, and that it is sealed. Exit 0 only if all
+    /// hold; otherwise print the first bad record and why.
+    Verify {
+        log: PathBuf,
+        /// The server's public key (64 hex digits in a file). Without it the signatures are
+        /// checked against the key in the log's own header.
+        #[arg(long)]
+        pubkey: Option<PathBuf>,
+        /// Accept a log that does not end with the final checkpoint (an auction still running,
+        /// or a server that stopped).
+        #[arg(long)]
+        unsealed_ok: bool,
+    },
+    /// Re-execute a log with the config embedded in it, check every recorded outcome, and print
+    /// the final (or point-in-time) standings per lot.
+    Replay {
+        log: PathBuf,
+        /// Stop after the record with this sequence number.
+        #[arg(long)]
+        at_seq: Option<u64>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a self-contained HTML report of a log for auditors.
+    Report {
+        log: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        pubkey: Option<PathBuf>,
+    },
+    /// (For the crash test.) Open a log, recovering it, then append bids and print an "ack SEQ
+    /// HASH" line for each once it is durable.
+    #[command(hide = true)]
+    CrashWriter {
+        #[arg(long)]
+        log: PathBuf,
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        bids: u64,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Cmd::CheckConfig { files } => check_config(&files),
+    let result = match cli.command {
+        Cmd::CheckConfig { files } => return check_config(&files),
         Cmd::Simulate {
             config,
             seed,
             bidders,
             verbose,
-        } => simulate(config.as_deref(), seed, bidders, verbose),
-        Cmd::Script { file, config } => match veiling::script::run_file(&file, config.as_deref()) {
-            Ok(run) => {
-                print!("{}", run.transcript);
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("{}: {e}", file.display());
-                ExitCode::from(2)
-            }
-        },
+            data_dir,
+            out,
+            no_log,
+            key,
+        } => simulate(SimArgs {
+            config,
+            seed,
+            bidders,
+            verbose,
+            data_dir,
+            out,
+            no_log,
+            key,
+        }),
+        Cmd::Script {
+            file,
+            config,
+            out,
+            key,
+            data_dir,
+        } => script(&file, config.as_deref(), out, key, &data_dir),
+        Cmd::Keygen { out, show } => keygen(out, show),
+        Cmd::Verify {
+            log,
+            pubkey,
+            unsealed_ok,
+        } => return verify(&log, pubkey.as_deref(), unsealed_ok),
+        Cmd::Replay { log, at_seq, json } => replay(&log, at_seq, json),
+        Cmd::Report { log, out, pubkey } => report(&log, &out, pubkey.as_deref()),
+        Cmd::CrashWriter {
+            log,
+            config,
+            key,
+            bids,
+        } => crash_writer(&log, &config, &key, bids),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("veiling: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -105,37 +217,316 @@ fn check_config(files: &[PathBuf]) -> ExitCode {
 /// The example config built into the binary, so `veiling simulate` runs on a fresh checkout.
 const DEFAULT_CONFIG: &str = include_str!("../auction-configs/dieetvoeding-2024.toml");
 
-fn simulate(
-    config: Option<&std::path::Path>,
+fn load_config(path: Option<&Path>) -> Result<(AuctionConfig, String), String> {
+    match path {
+        Some(path) => veiling::config::load_file(path).map_err(|e| {
+            e.0.iter()
+                .map(|x| format!("{}: {x}", path.display()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }),
+        None => veiling::config::parse(DEFAULT_CONFIG)
+            .map(|c| (c, DEFAULT_CONFIG.to_string()))
+            .map_err(|e| format!("embedded config: {e}")),
+    }
+}
+
+/// The signing key: the given file, or DATA_DIR/server.key (created on first use).
+fn server_key(key: Option<&Path>, data_dir: &Path) -> Result<ed25519_dalek::SigningKey, String> {
+    if let Some(path) = key {
+        return keys::read(path).map_err(|e| e.to_string());
+    }
+    let path = data_dir.join("server.key");
+    if path.exists() {
+        return keys::read(&path).map_err(|e| e.to_string());
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    let key = keys::generate().map_err(|e| e.to_string())?;
+    keys::write(&path, &key).map_err(|e| e.to_string())?;
+    eprintln!(
+        "created the server key {} (public key {})",
+        path.display(),
+        keys::public_hex(&key)
+    );
+    Ok(key)
+}
+
+struct SimArgs {
+    config: Option<PathBuf>,
     seed: u64,
     bidders: Option<usize>,
     verbose: bool,
-) -> ExitCode {
-    let loaded = match config {
-        Some(path) => veiling::config::load_file(path)
-            .map(|(c, _)| c)
-            .map_err(|e| {
-                e.0.iter()
-                    .map(|x| format!("{}: {x}", path.display()))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            }),
-        None => veiling::config::parse(DEFAULT_CONFIG).map_err(|e| format!("embedded config: {e}")),
-    };
-    let run = loaded
-        .and_then(|c| veiling::simulate::with_bidders(c, bidders))
-        .and_then(|c| veiling::simulate::simulate(c, seed));
-    match run {
-        Ok(run) => {
-            if verbose {
-                print!("{}", run.transcript);
+    data_dir: PathBuf,
+    out: Option<PathBuf>,
+    no_log: bool,
+    key: Option<PathBuf>,
+}
+
+fn simulate(a: SimArgs) -> Result<(), String> {
+    let (config, text) = load_config(a.config.as_deref())?;
+    let suppliers = config.rules.suppliers.len();
+    let config = veiling::simulate::with_bidders(config, a.bidders)?;
+    if !a.no_log && a.bidders.is_some_and(|k| k != suppliers) {
+        return Err(format!(
+            "--bidders {} differs from the config's {suppliers} suppliers: a log must carry the config that ran, so add --no-log or change the config",
+            a.bidders.unwrap_or_default()
+        ));
+    }
+    let seed = a.seed;
+    let run = if a.no_log {
+        veiling::simulate::simulate(config, seed)?
+    } else {
+        let key = server_key(a.key.as_deref(), &a.data_dir)?;
+        let path = match a.out {
+            Some(p) => {
+                if p.exists() {
+                    return Err(format!("{} exists: --out writes a new log", p.display()));
+                }
+                p
             }
-            print!("{}", run.report);
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(2)
+            None => {
+                let dir = a.data_dir.join("simulate");
+                std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                let p = dir.join(format!("{}-seed-{seed}.log", config.rules.auction_id));
+                // A simulation's log is regenerated: the same seed and key give the same bytes.
+                if p.exists() {
+                    std::fs::remove_file(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+                }
+                p
+            }
+        };
+        let at = config.rules.opens_at;
+        let mut opened = recorder::open(&path, &config, &text, record::Mode::Live, at, key)
+            .map_err(|e| e.to_string())?;
+        let run = veiling::simulate::simulate_with(config, seed, &mut opened.driver)?;
+        let head = opened.driver.recorder.head().to_string();
+        let records = opened.driver.recorder.next_seq();
+        drop(opened);
+        eprintln!(
+            "log: {} ({records} records, head {head}); check it with: veiling verify {}",
+            path.display(),
+            path.display()
+        );
+        run
+    };
+    if a.verbose {
+        print!("{}", run.transcript);
+    }
+    print!("{}", run.report);
+    Ok(())
+}
+
+fn script(
+    file: &Path,
+    config: Option<&Path>,
+    out: Option<PathBuf>,
+    key: Option<PathBuf>,
+    data_dir: &Path,
+) -> Result<(), String> {
+    let log = match out {
+        Some(path) => Some(veiling::script::LogTo {
+            path,
+            key: server_key(key.as_deref(), data_dir)?,
+        }),
+        None => None,
+    };
+    let run = veiling::script::run_file(file, config, log)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    print!("{}", run.transcript);
+    Ok(())
+}
+
+fn keygen(out: Option<PathBuf>, show: Option<PathBuf>) -> Result<(), String> {
+    if let Some(path) = show {
+        let key = keys::read(&path).map_err(|e| e.to_string())?;
+        println!("{}", keys::public_hex(&key));
+        return Ok(());
+    }
+    let path = out.unwrap_or_else(|| PathBuf::from("data/server.key"));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let key = keys::generate().map_err(|e| e.to_string())?;
+    keys::write(&path, &key).map_err(|e| e.to_string())?;
+    eprintln!("wrote {} (mode 0600); its public key:", path.display());
+    println!("{}", keys::public_hex(&key));
+    Ok(())
+}
+
+/// Progress on stderr for long logs, only when stderr is a terminal.
+struct Progress {
+    total: usize,
+    on: bool,
+    label: &'static str,
+}
+
+impl Progress {
+    fn new(label: &'static str, total: usize) -> Self {
+        Progress {
+            total,
+            on: std::io::stderr().is_terminal() && total > 4 * 1024 * 1024,
+            label,
         }
     }
+    fn show(&self, done: usize) {
+        if self.on {
+            let pct = done.saturating_mul(100) / self.total.max(1);
+            let mut err = std::io::stderr();
+            let _ = write!(err, "\r{}: {pct}% of {} MiB", self.label, self.total >> 20);
+            let _ = err.flush();
+        }
+    }
+    fn done(&self) {
+        if self.on {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+fn read_log(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn verify(path: &Path, pubkey: Option<&Path>, unsealed_ok: bool) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("veiling: {message}");
+        ExitCode::from(2)
+    };
+    let key = match pubkey.map(keys::read_public).transpose() {
+        Ok(k) => k,
+        Err(e) => return fail(e.to_string()),
+    };
+    let bytes = match read_log(path) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let progress = Progress::new("verifying", bytes.len());
+    let v = chain::verify(&bytes, key.as_ref(), &mut |done| progress.show(done));
+    progress.done();
+    if let Some(p) = v.problem {
+        let torn = if p.torn_tail {
+            " (a torn tail: a write that never completed and was never acknowledged; the server cuts it off when it opens the log)"
+        } else {
+            ""
+        };
+        println!("{}: FAILED at {p}{torn}", path.display());
+        return ExitCode::FAILURE;
+    }
+    let Some(v) = v.verified else {
+        return fail("no records".into());
+    };
+    let key_note = match v.key_source {
+        chain::KeySource::Trusted => "against the given public key",
+        chain::KeySource::Header => {
+            "against the key in the log's own header (give --pubkey to check it is the server's)"
+        }
+    };
+    if !v.sealed && !unsealed_ok {
+        println!(
+            "{}: FAILED: not sealed: the log does not end with the final checkpoint (a truncated log, or an auction still running: then add --unsealed-ok)",
+            path.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    println!(
+        "{}: ok: {} records, {} signed checkpoints verified {key_note}; {}; head {}",
+        path.display(),
+        v.lines.len(),
+        v.checkpoints,
+        if v.sealed { "sealed" } else { "NOT sealed" },
+        v.head()
+    );
+    ExitCode::SUCCESS
+}
+
+fn verified(path: &Path) -> Result<chain::Verified, String> {
+    let bytes = read_log(path)?;
+    let progress = Progress::new("verifying", bytes.len());
+    let v = chain::verify(&bytes, None, &mut |done| progress.show(done));
+    progress.done();
+    match (v.verified, v.problem) {
+        (Some(v), None) => Ok(v),
+        (_, Some(p)) => Err(format!("{}: does not verify: {p}", path.display())),
+        (None, None) => Err(format!("{}: empty", path.display())),
+    }
+}
+
+fn replay(path: &Path, at_seq: Option<u64>, json: bool) -> Result<(), String> {
+    let v = verified(path)?;
+    let r = chain::replay(&v, at_seq).map_err(|p| format!("{}: {p}", path.display()))?;
+    let head = match at_seq {
+        Some(s) => v
+            .lines
+            .iter()
+            .take_while(|l| l.seq <= s)
+            .last()
+            .map_or(record::ZERO_HASH.to_string(), |l| l.hash.clone()),
+        None => v.head().to_string(),
+    };
+    if json {
+        let value = veiling::log::standings_json(&r, &head);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
+        );
+    } else {
+        let renderer = veiling::render::Renderer::new(&r.config);
+        println!(
+            "replayed {} record(s) of {} ({}), every outcome as logged; head {head}",
+            r.records + 1,
+            v.header.auction,
+            v.header.mode
+        );
+        print!("{}", renderer.standings(&r.auction));
+    }
+    Ok(())
+}
+
+fn report(path: &Path, out: &Path, pubkey: Option<&Path>) -> Result<(), String> {
+    let key = pubkey
+        .map(keys::read_public)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let bytes = read_log(path)?;
+    let html = veiling::log::report::render(&bytes, key.as_ref(), &path.display().to_string())?;
+    std::fs::write(out, html).map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+/// Append bids to a log, printing each acknowledgement once it is durable.
+fn crash_writer(log: &Path, config_path: &Path, key_path: &Path, bids: u64) -> Result<(), String> {
+    use veiling::core::sequencer::Drive;
+    use veiling::core::{Command, LotIx, Offer, SupplierIx};
+    let (config, text) = load_config(Some(config_path))?;
+    let key = keys::read(key_path).map_err(|e| e.to_string())?;
+    let opens = config.rules.opens_at;
+    let suppliers = config.rules.suppliers.len() as u64;
+    let ceiling = config.rules.lots[0].ceiling;
+    let mut opened = recorder::open(log, &config, &text, record::Mode::Live, opens, key)
+        .map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    let torn = opened.torn.as_ref().map_or(0, |(n, _)| *n);
+    let _ = writeln!(out, "opened records={} torn_bytes={torn}", opened.records);
+    let _ = out.flush();
+    for _ in 0..bids {
+        let d = &mut opened.driver;
+        let n = d.recorder.next_seq();
+        // Virtual time from the sequence number: monotonic across restarts, no clock needed.
+        let at = opens + n as i64 * 10;
+        let price = ceiling - rust_decimal::Decimal::new(n as i64, 2);
+        let command = Command::PlaceBid {
+            supplier: SupplierIx((n % suppliers) as u32),
+            lot: LotIx(0),
+            client_bid_id: format!("c{n}"),
+            offer: Offer::Total(price),
+        };
+        let before = d.receipts.len();
+        d.submit(at, command)?;
+        for r in &d.receipts[before..] {
+            let _ = writeln!(out, "ack {} {}", r.seq, r.hash);
+        }
+        let _ = out.flush();
+    }
+    Ok(())
 }

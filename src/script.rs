@@ -9,7 +9,7 @@ use std::path::Path;
 use rust_decimal::Decimal;
 
 use crate::config::{self, AuctionConfig};
-use crate::core::sequencer::{Sequencer, Step};
+use crate::core::sequencer::{Drive, Sequencer, Step};
 use crate::core::*;
 use crate::render::Renderer;
 use crate::time::parse_time;
@@ -56,7 +56,17 @@ pub struct ScriptRun {
 
 /// Run a script file. `config` overrides any `config` statement in the script; relative config
 /// paths in the script are taken from the script's folder.
-pub fn run_file(path: &Path, config: Option<&Path>) -> Result<ScriptRun, ScriptError> {
+/// Where to write the run's log, if anywhere (`veiling script --out`).
+pub struct LogTo {
+    pub path: std::path::PathBuf,
+    pub key: ed25519_dalek::SigningKey,
+}
+
+pub fn run_file(
+    path: &Path,
+    config: Option<&Path>,
+    log: Option<LogTo>,
+) -> Result<ScriptRun, ScriptError> {
     let meta = std::fs::metadata(path).map_err(|e| ScriptError {
         line: 0,
         message: format!("{}: {e}", path.display()),
@@ -76,7 +86,7 @@ pub fn run_file(path: &Path, config: Option<&Path>) -> Result<ScriptRun, ScriptE
         Some(p) => Some(load_config(p, 0)?),
         None => None,
     };
-    run(&text, base, preset)
+    run(&text, base, preset, log)
 }
 
 fn load_config(path: &Path, line: usize) -> Result<(AuctionConfig, String), ScriptError> {
@@ -91,6 +101,7 @@ pub fn run(
     text: &str,
     base: &Path,
     preset: Option<(AuctionConfig, String)>,
+    mut log: Option<LogTo>,
 ) -> Result<ScriptRun, ScriptError> {
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
     let mut loaded = preset;
@@ -145,7 +156,7 @@ pub fn run(
                     "no config: start the script with 'config FILE' or pass --config",
                 );
             };
-            runner = Some(Runner::new(config, config_text));
+            runner = Some(Runner::new(config, config_text, log.take()));
         }
         if let Some(r) = runner.as_mut() {
             r.statement(n, &tokens)?;
@@ -154,15 +165,16 @@ pub fn run(
     let mut runner = match runner {
         Some(r) => r,
         None => match loaded {
-            Some((config, text)) => Runner::new(config, text),
+            Some((config, text)) => Runner::new(config, text, log.take()),
             None => return err(0, "empty script and no config"),
         },
     };
     runner.finish();
+    let auction = runner.auction().clone();
     Ok(ScriptRun {
         transcript: runner.out,
         steps: runner.steps,
-        auction: runner.seq.into_auction(),
+        auction,
         config: runner.config,
         config_text: runner.config_text,
     })
@@ -171,7 +183,10 @@ pub fn run(
 struct Runner {
     config: AuctionConfig,
     config_text: String,
-    seq: Sequencer,
+    /// The driver, made at the first input (a logged one writes its header at that time).
+    driver: Option<Box<dyn Drive>>,
+    log: Option<LogTo>,
+    fresh: Auction,
     /// The script's clock: starts at the opening time; the first `at` may set it earlier.
     now: TimeMs,
     clock_set: bool,
@@ -180,9 +195,9 @@ struct Runner {
 }
 
 impl Runner {
-    fn new(config: AuctionConfig, config_text: String) -> Self {
+    fn new(config: AuctionConfig, config_text: String, log: Option<LogTo>) -> Self {
         let now = config.rules.opens_at;
-        let seq = Sequencer::new(Auction::new(config.rules.clone()));
+        let fresh = Auction::new(config.rules.clone());
         let mut out = String::new();
         let r = &config.rules;
         let _ = writeln!(
@@ -196,7 +211,9 @@ impl Runner {
         Runner {
             config,
             config_text,
-            seq,
+            driver: None,
+            log,
+            fresh,
             now,
             clock_set: false,
             out,
@@ -204,20 +221,64 @@ impl Runner {
         }
     }
 
+    fn auction(&self) -> &Auction {
+        self.driver.as_ref().map_or(&self.fresh, |d| d.auction())
+    }
+
+    fn driver(&mut self, n: usize) -> Result<&mut Box<dyn Drive>, ScriptError> {
+        if self.driver.is_none() {
+            let driver: Box<dyn Drive> = match self.log.take() {
+                None => Box::new(Sequencer::new(self.fresh.clone())),
+                Some(log) => {
+                    if log.path.exists() {
+                        return err(
+                            n,
+                            format!("{} exists: a script writes a new log", log.path.display()),
+                        );
+                    }
+                    let opened = crate::log::recorder::open(
+                        &log.path,
+                        &self.config,
+                        &self.config_text,
+                        crate::log::record::Mode::Live,
+                        self.now,
+                        log.key,
+                    )
+                    .map_err(|e| ScriptError {
+                        line: n,
+                        message: e.to_string(),
+                    })?;
+                    Box::new(opened.driver)
+                }
+            };
+            self.driver = Some(driver);
+        }
+        match self.driver.as_mut() {
+            Some(d) => Ok(d),
+            None => err(n, "no driver"),
+        }
+    }
+
     fn finish(&mut self) {
-        let text = Renderer::new(&self.config).standings(self.seq.auction());
+        let text = Renderer::new(&self.config).standings(self.auction());
         self.out.push_str("final ");
         self.out.push_str(&text);
     }
 
-    fn submit(&mut self, command: Command) {
-        for step in self.seq.submit(self.now, command) {
+    fn submit(&mut self, n: usize, command: Command) -> Result<(), ScriptError> {
+        let now = self.now;
+        let steps = self
+            .driver(n)?
+            .submit(now, command)
+            .map_err(|message| ScriptError { line: n, message })?;
+        for step in steps {
             self.record(step);
         }
+        Ok(())
     }
 
     fn record(&mut self, step: Step) {
-        let text = Renderer::new(&self.config).step(&step, self.seq.auction());
+        let text = Renderer::new(&self.config).step(&step, self.auction());
         self.out.push_str(&text);
         self.steps.push(step);
     }
@@ -299,12 +360,12 @@ impl Runner {
         match tokens[0].as_str() {
             "tick" => {
                 args.done(0, &[])?;
-                self.submit(Command::Tick);
+                self.submit(n, Command::Tick)?;
             }
             "run" => {
                 args.done(0, &[])?;
                 let mut ticks = 0;
-                while let Some(deadline) = self.seq.auction().next_deadline() {
+                while let Some(deadline) = self.auction().next_deadline() {
                     if ticks >= RUN_TICKS_MAX {
                         return err(
                             n,
@@ -313,7 +374,7 @@ impl Runner {
                     }
                     self.now = self.now.max(deadline);
                     self.clock_set = true;
-                    self.submit(Command::Tick);
+                    self.submit(n, Command::Tick)?;
                     ticks += 1;
                 }
             }
@@ -333,12 +394,15 @@ impl Runner {
                 let client_bid_id = args
                     .key("id")
                     .map_or_else(|| format!("line-{n}"), str::to_string);
-                self.submit(Command::PlaceBid {
-                    supplier,
-                    lot,
-                    client_bid_id,
-                    offer,
-                });
+                self.submit(
+                    n,
+                    Command::PlaceBid {
+                        supplier,
+                        lot,
+                        client_bid_id,
+                        offer,
+                    },
+                )?;
             }
             verb @ ("pause" | "resume" | "terminate") => {
                 args.done(1, &["reason"])?;
@@ -348,7 +412,7 @@ impl Runner {
                     "resume" => Action::Resume,
                     _ => Action::Terminate,
                 };
-                self.act(by, action, &args);
+                self.act(by, action, &args)?;
             }
             "extend" => {
                 args.done(3, &["reason"])?;
@@ -358,52 +422,55 @@ impl Runner {
                     line: n,
                     message: m,
                 })?;
-                self.act(by, Action::Extend { lot, by_ms }, &args);
+                self.act(by, Action::Extend { lot, by_ms }, &args)?;
             }
             "void" => {
                 args.done(2, &["reason"])?;
                 let by = self.auctioneer(n, args.pos(0))?;
                 let bid = seq_number(n, args.pos(1))?;
-                self.act(by, Action::VoidBid { bid }, &args);
+                self.act(by, Action::VoidBid { bid }, &args)?;
             }
             "disqualify" => {
                 args.done(2, &["reason"])?;
                 let by = self.auctioneer(n, args.pos(0))?;
                 let supplier = self.supplier(n, args.pos(1))?;
-                self.act(by, Action::Disqualify { supplier }, &args);
+                self.act(by, Action::Disqualify { supplier }, &args)?;
             }
             "award" => {
                 args.done(2, &["reason"])?;
                 let by = self.auctioneer(n, args.pos(0))?;
                 let lot = self.lot(n, args.pos(1))?;
-                self.act(by, Action::Award { lot }, &args);
+                self.act(by, Action::Award { lot }, &args)?;
             }
             "message" => {
                 args.done(1, &["text", "reason"])?;
                 let by = self.auctioneer(n, args.pos(0))?;
                 let text = args.key("text").unwrap_or_default().to_string();
-                self.act(by, Action::Message { text }, &args);
+                self.act(by, Action::Message { text }, &args)?;
             }
             "approve" => {
                 args.done(2, &[])?;
                 let by = self.auctioneer(n, args.pos(0))?;
                 let request = seq_number(n, args.pos(1))?;
-                self.submit(Command::Approve { by, request });
+                self.submit(n, Command::Approve { by, request })?;
             }
             "decline" => {
                 args.done(2, &["reason"])?;
                 let by = self.auctioneer(n, args.pos(0))?;
                 let request = seq_number(n, args.pos(1))?;
                 let reason = args.key("reason").unwrap_or_default().to_string();
-                self.submit(Command::Decline {
-                    by,
-                    request,
-                    reason,
-                });
+                self.submit(
+                    n,
+                    Command::Decline {
+                        by,
+                        request,
+                        reason,
+                    },
+                )?;
             }
             "standings" => {
                 args.done(0, &[])?;
-                let text = Renderer::new(&self.config).standings(self.seq.auction());
+                let text = Renderer::new(&self.config).standings(self.auction());
                 self.out.push_str(&text);
             }
             "view" => {
@@ -412,11 +479,11 @@ impl Runner {
                     Some("supplier") => {
                         args.done(2, &[])?;
                         let s = self.supplier(n, args.pos(1))?;
-                        renderer.supplier_view(self.seq.auction(), s)
+                        renderer.supplier_view(self.auction(), s)
                     }
                     Some("observer") => {
                         args.done(1, &[])?;
-                        renderer.observer_view(self.seq.auction())
+                        renderer.observer_view(self.auction())
                     }
                     _ => return err(n, "view supplier ID | view observer"),
                 };
@@ -427,9 +494,9 @@ impl Runner {
         Ok(())
     }
 
-    fn act(&mut self, by: AuctioneerIx, action: Action, args: &Args) {
+    fn act(&mut self, by: AuctioneerIx, action: Action, args: &Args) -> Result<(), ScriptError> {
         let reason = args.key("reason").unwrap_or_default().to_string();
-        self.submit(Command::Act { by, action, reason });
+        self.submit(args.line, Command::Act { by, action, reason })
     }
 }
 

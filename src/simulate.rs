@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 
 use crate::config::AuctionConfig;
 use crate::core::score::floor_to;
-use crate::core::sequencer::{Sequencer, Step};
+use crate::core::sequencer::{Drive, Sequencer, Step};
 use crate::core::*;
 use crate::render::Renderer;
 use crate::rng::Rng;
@@ -106,7 +106,18 @@ struct Bidder {
     bids_sent: u64,
 }
 
+/// Simulate in memory.
 pub fn simulate(config: AuctionConfig, seed: u64) -> Result<SimRun, String> {
+    let mut driver = Sequencer::new(Auction::new(config.rules.clone()));
+    simulate_with(config, seed, &mut driver)
+}
+
+/// Simulate through any driver (for instance one that writes the durable log first).
+pub fn simulate_with(
+    config: AuctionConfig,
+    seed: u64,
+    seq: &mut dyn Drive,
+) -> Result<SimRun, String> {
     let rules = config.rules.clone();
     let mut rng = Rng::new(seed);
     let offset = rng.below(Strategy::ALL.len() as u64) as usize;
@@ -147,7 +158,6 @@ pub fn simulate(config: AuctionConfig, seed: u64) -> Result<SimRun, String> {
         })
         .collect();
 
-    let mut seq = Sequencer::new(Auction::new(rules.clone()));
     let mut steps: Vec<Step> = Vec::new();
     let push = |steps: &mut Vec<Step>, new: Vec<Step>| -> Result<(), String> {
         steps.extend(new);
@@ -183,10 +193,12 @@ pub fn simulate(config: AuctionConfig, seed: u64) -> Result<SimRun, String> {
         let deadline = seq.auction().next_deadline();
         match (action, deadline) {
             (None, None) => break,
-            (None, Some(d)) => push(&mut steps, seq.submit(d, Command::Tick))?,
-            (Some((t, _, _)), Some(d)) if d <= t => push(&mut steps, seq.submit(d, Command::Tick))?,
+            (None, Some(d)) => push(&mut steps, seq.submit(d, Command::Tick)?)?,
+            (Some((t, _, _)), Some(d)) if d <= t => {
+                push(&mut steps, seq.submit(d, Command::Tick)?)?
+            }
             (Some((t, b, l)), _) => {
-                let new = act(&mut seq, &mut bidders[b], LotIx(l as u32), t, &mut rng);
+                let new = act(seq, &mut bidders[b], LotIx(l as u32), t, &mut rng)?;
                 push(&mut steps, new)?;
             }
         }
@@ -202,10 +214,10 @@ pub fn simulate(config: AuctionConfig, seed: u64) -> Result<SimRun, String> {
             },
             reason: "simulation: award to the best ranks".into(),
         };
-        push(&mut steps, seq.submit(at, command))?;
+        push(&mut steps, seq.submit(at, command)?)?;
     }
 
-    let auction = seq.into_auction();
+    let auction = seq.auction().clone();
     let renderer = Renderer::new(&config);
     let mut replay = Auction::new(rules.clone());
     let mut transcript = String::new();
@@ -231,41 +243,41 @@ pub fn simulate(config: AuctionConfig, seed: u64) -> Result<SimRun, String> {
 
 /// One bidder's turn on one lot at time `t`.
 fn act(
-    seq: &mut Sequencer,
+    seq: &mut dyn Drive,
     bidder: &mut Bidder,
     lot: LotIx,
     t: TimeMs,
     rng: &mut Rng,
-) -> Vec<Step> {
+) -> Result<Vec<Step>, String> {
     let l = lot.ix();
     let rules = seq.auction().rules().clone();
     let lot_rules = &rules.lots[l];
     let mut steps = Vec::new();
     // Let any due deadline happen first, so the view below is current.
-    steps.extend(seq.advance(t));
+    steps.extend(seq.advance(t)?);
     let auction = seq.auction();
     let Some(view) = auction.supplier_view(bidder.supplier) else {
         bidder.next_at[l] = None;
-        return steps;
+        return Ok(steps);
     };
     let lot_view = &view.lots[l];
     match (auction.phase(), lot_view.status.phase) {
         (AuctionPhase::Scheduled, _) => {
             bidder.next_at[l] = Some(rules.opens_at.max(t + 1000));
-            return steps;
+            return Ok(steps);
         }
         (AuctionPhase::Paused { .. }, LotPhase::Open) => {
             bidder.next_at[l] = Some(t + 30_000);
-            return steps;
+            return Ok(steps);
         }
         (_, LotPhase::Scheduled) => {
             bidder.next_at[l] = Some(lot_view.status.opens_at.unwrap_or(t + 60_000).max(t + 1000));
-            return steps;
+            return Ok(steps);
         }
         (_, LotPhase::Open) => {}
         _ => {
             bidder.next_at[l] = None;
-            return steps;
+            return Ok(steps);
         }
     }
     let deadline = lot_view.status.deadline.unwrap_or(t);
@@ -276,17 +288,17 @@ fn act(
         let lead = rng.range(2_000, window.clamp(3_000, 60_000));
         if deadline - t > lead + 1_000 {
             bidder.next_at[l] = Some(deadline - lead);
-            return steps;
+            return Ok(steps);
         }
     }
     let Some(max) = lot_view.max_admissible else {
         bidder.next_at[l] = None;
-        return steps;
+        return Ok(steps);
     };
     let walk_away = bidder.walk_away[l];
     if max < walk_away {
         bidder.next_at[l] = None; // Gone as low as it will go.
-        return steps;
+        return Ok(steps);
     }
     // Bid the most it may, less 0 to 3 price units at the lot's scale, but not below walk-away.
     let unit = Decimal::new(1, lot_rules.price_decimals);
@@ -337,7 +349,7 @@ fn act(
     };
     let mut next_allowed = None;
     for _ in 0..sends {
-        let new = seq.submit(t, command.clone());
+        let new = seq.submit(t, command.clone())?;
         for step in &new {
             if let Outcome::Rejected(Rejection::BidTooSoon {
                 next_allowed_at, ..
@@ -354,7 +366,7 @@ fn act(
     };
     let interval = rules.bids.bid_interval_min_ms;
     bidder.next_at[l] = Some(next_allowed.unwrap_or(t + pause.max(interval)).max(t + 1));
-    steps
+    Ok(steps)
 }
 
 /// An offer whose total is at most `total`: the total itself, or unit prices spread evenly over

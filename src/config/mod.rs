@@ -33,6 +33,8 @@ pub struct AuctionConfig {
     pub buyers: Vec<Buyer>,
     /// `observer_buyer[i]`: the buyer that observer `i` watches for, if any.
     pub observer_buyer: Vec<Option<usize>>,
+    /// A signed checkpoint at least every this many log records (besides every phase change).
+    pub log_checkpoint_every: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -384,6 +386,15 @@ impl Validator {
         }
         let timing = self.timing(&raw.timing, opens_at, &tz, lots.len());
         let soft_close = raw.soft_close.as_ref().and_then(|sc| self.soft_close(sc));
+        if !(1..=1_000_000).contains(&raw.log.checkpoint_every) {
+            self.err(
+                "log.checkpoint_every",
+                format!(
+                    "must be from 1 to 1000000 records, got {}",
+                    raw.log.checkpoint_every
+                ),
+            );
+        }
 
         Some(AuctionConfig {
             rules: Rules {
@@ -409,6 +420,7 @@ impl Validator {
             invited_at,
             buyers,
             observer_buyer,
+            log_checkpoint_every: u64::from(raw.log.checkpoint_every),
         })
     }
 

@@ -16,6 +16,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub visibility: RawVisibility,
     #[serde(default)]
+    pub log: RawLog,
+    #[serde(default)]
     pub buyers: Vec<RawBuyer>,
     #[serde(default)]
     pub lots: Vec<RawLot>,
@@ -191,4 +193,23 @@ pub struct RawSupplier {
     pub lots: Vec<String>,
     #[serde(default)]
     pub quality: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every: u32,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        RawLog {
+            checkpoint_every: default_checkpoint_every(),
+        }
+    }
+}
+
+fn default_checkpoint_every() -> u32 {
+    1000
 }

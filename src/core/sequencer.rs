@@ -27,6 +27,24 @@ impl Sequencer {
         }
     }
 
+    /// Continue after `next_seq - 1` inputs (and other records) at time `now`, as after replaying
+    /// a log.
+    pub fn resume(auction: Auction, next_seq: Seq, now: TimeMs) -> Self {
+        Sequencer {
+            auction,
+            next_seq,
+            now,
+        }
+    }
+
+    /// Take the next sequence number for something that is not an input (a log checkpoint),
+    /// so inputs and other records share one contiguous numbering.
+    pub fn reserve_seq(&mut self) -> Seq {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
     pub fn auction(&self) -> &Auction {
         &self.auction
     }
@@ -76,5 +94,33 @@ impl Sequencer {
         self.next_seq += 1;
         let outcome = self.auction.execute(&input);
         Step { input, outcome }
+    }
+}
+
+/// Something that sequences commands into an auction: the in-memory [`Sequencer`], or a driver
+/// that also makes every step durable before returning it (the log's recorder). The simulator
+/// and the script runner drive either.
+pub trait Drive {
+    /// Sequence `command` at `at` (after the tick that is due first). Err: the step could not be
+    /// made durable; nothing of it may be acknowledged.
+    fn submit(&mut self, at: TimeMs, command: Command) -> Result<Vec<Step>, String>;
+    /// If a deadline is due at `at`, sequence its tick.
+    fn advance(&mut self, at: TimeMs) -> Result<Option<Step>, String>;
+    fn auction(&self) -> &Auction;
+    fn now(&self) -> TimeMs;
+}
+
+impl Drive for Sequencer {
+    fn submit(&mut self, at: TimeMs, command: Command) -> Result<Vec<Step>, String> {
+        Ok(Sequencer::submit(self, at, command))
+    }
+    fn advance(&mut self, at: TimeMs) -> Result<Option<Step>, String> {
+        Ok(Sequencer::advance(self, at))
+    }
+    fn auction(&self) -> &Auction {
+        Sequencer::auction(self)
+    }
+    fn now(&self) -> TimeMs {
+        Sequencer::now(self)
     }
 }

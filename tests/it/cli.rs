@@ -62,11 +62,28 @@ fn check_config_reports_every_error_with_its_path_and_fails() {
 
 #[test]
 fn simulate_is_deterministic_across_processes() {
-    let a = veiling(&["simulate", "--seed", "42", "--bidders", "7", "--verbose"]);
-    let b = veiling(&["simulate", "--seed", "42", "--bidders", "7", "--verbose"]);
+    let args = [
+        "simulate",
+        "--seed",
+        "42",
+        "--bidders",
+        "7",
+        "--verbose",
+        "--no-log",
+    ];
+    let a = veiling(&args);
+    let b = veiling(&args);
     assert!(a.status.success(), "{}", stderr(&a));
     assert_eq!(a.stdout, b.stdout, "same seed, different output");
-    let c = veiling(&["simulate", "--seed", "43", "--bidders", "7", "--verbose"]);
+    let c = veiling(&[
+        "simulate",
+        "--seed",
+        "43",
+        "--bidders",
+        "7",
+        "--verbose",
+        "--no-log",
+    ]);
     assert_ne!(a.stdout, c.stdout, "the seed has no effect");
     let out = stdout(&a);
     assert!(out.contains("simulation of dieetvoeding-2024 with seed 42: 7 bidder(s)"));
@@ -78,6 +95,51 @@ fn simulate_is_deterministic_across_processes() {
 }
 
 #[test]
+fn simulate_writes_the_same_verifiable_log_for_the_same_seed_and_key() {
+    let dir = tempdir("simulate-log");
+    let data = dir.join("data");
+    let data = data.to_str().unwrap();
+    // The first run creates the server key (mode 0600) and the log under the data directory.
+    let a = veiling(&["simulate", "--seed", "3", "--data-dir", data]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert!(
+        stderr(&a).contains("created the server key"),
+        "{}",
+        stderr(&a)
+    );
+    let log = dir.join("data/simulate/dieetvoeding-2024-seed-3.log");
+    let first = std::fs::read(&log).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("data/server.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Same seed, same key: the same log, byte for byte (and the same standings).
+    let b = veiling(&["simulate", "--seed", "3", "--data-dir", data]);
+    assert!(b.status.success(), "{}", stderr(&b));
+    assert_eq!(std::fs::read(&log).unwrap(), first);
+    assert_eq!(a.stdout, b.stdout);
+    let v = veiling(&["verify", log.to_str().unwrap()]);
+    assert!(v.status.success(), "{}{}", stdout(&v), stderr(&v));
+    assert!(stdout(&v).contains("sealed"), "{}", stdout(&v));
+    // An explicit --out never overwrites.
+    let again = veiling(&[
+        "simulate",
+        "--seed",
+        "3",
+        "--data-dir",
+        data,
+        "--out",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("exists"), "{}", stderr(&again));
+}
+
+#[test]
 fn simulate_rejects_bad_arguments_clearly() {
     let o = veiling(&["simulate", "--bidders", "0"]);
     assert_eq!(o.status.code(), Some(2));
@@ -86,7 +148,12 @@ fn simulate_rejects_bad_arguments_clearly() {
         "{}",
         stderr(&o)
     );
-    let o = veiling(&["simulate", "--config", "tests/bad-configs/dst-gap.toml"]);
+    let o = veiling(&[
+        "simulate",
+        "--config",
+        "tests/bad-configs/dst-gap.toml",
+        "--no-log",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("dst-gap.toml: "), "{}", stderr(&o));
 }

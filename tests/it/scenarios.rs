@@ -29,7 +29,7 @@ fn scenarios_match_their_golden_transcripts() {
     );
     let mut failures = Vec::new();
     for path in &files {
-        let actual = match veiling::script::run_file(path, None) {
+        let actual = match veiling::script::run_file(path, None, None) {
             Ok(run) => {
                 let events = run.steps.iter().flat_map(|s| match &s.outcome {
                     Outcome::Accepted(events) => events.as_slice(),

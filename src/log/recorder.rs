@@ -1,0 +1,367 @@
+//! The write path: sequence inputs, turn each into a chained record, add signed checkpoints, and
+//! hand the records to the durable writer before anything is acknowledged.
+
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::SigningKey;
+
+use super::chain::{self, Problem};
+use super::record::*;
+use super::store::{DiskStore, StoreError, Writer, sync_dir};
+use crate::config::AuctionConfig;
+use crate::core::sequencer::{Drive, Sequencer, Step};
+use crate::core::*;
+
+/// The receipt of an acknowledged input: its sequence number and its record's hash. A bidder who
+/// keeps receipts can prove a later rewrite of the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub seq: Seq,
+    pub hash: String,
+}
+
+/// Records to append (inputs and checkpoints), from `first_seq` on, and the steps they hold.
+pub struct Batch {
+    pub first_seq: Seq,
+    pub records: Vec<Vec<u8>>,
+    pub steps: Vec<(Step, Receipt)>,
+}
+
+/// Does this outcome change a phase (and so call for a checkpoint)?
+fn changes_phase(outcome: &Outcome) -> bool {
+    let Outcome::Accepted(events) = outcome else {
+        return false;
+    };
+    events.iter().any(|e| {
+        matches!(
+            e,
+            Event::AuctionOpened { .. }
+                | Event::LotOpened { .. }
+                | Event::LotClosed { .. }
+                | Event::AuctionClosed { .. }
+                | Event::AuctionPaused { .. }
+                | Event::AuctionResumed { .. }
+                | Event::AuctionTerminated { .. }
+                | Event::LotAwarded { .. }
+                | Event::AuctionAwarded { .. }
+        )
+    })
+}
+
+pub struct Recorder {
+    seq: Sequencer,
+    rules: Rules,
+    head: String,
+    key: SigningKey,
+    checkpoint_every: u64,
+    since_checkpoint: u64,
+    /// The final checkpoint is written: nothing more goes into this log.
+    sealed: bool,
+}
+
+impl Recorder {
+    /// A new log: its header record and the recorder that continues after it.
+    pub fn start(
+        config: &AuctionConfig,
+        config_text: &str,
+        mode: Mode,
+        at: TimeMs,
+        key: SigningKey,
+    ) -> (Recorder, Vec<u8>) {
+        let header = header_line(
+            &config.rules.auction_id,
+            mode,
+            at,
+            config_text,
+            &hex(key.verifying_key().as_bytes()),
+        );
+        let recorder = Recorder {
+            seq: Sequencer::resume(Auction::new(config.rules.clone()), 1, at),
+            rules: config.rules.clone(),
+            head: sha256_hex(&header),
+            key,
+            checkpoint_every: config.log_checkpoint_every,
+            since_checkpoint: 0,
+            sealed: false,
+        };
+        (recorder, header)
+    }
+
+    /// Continue a replayed log.
+    pub fn resume(
+        replayed: chain::Replayed,
+        verified: &chain::Verified,
+        key: SigningKey,
+    ) -> Recorder {
+        let since = verified
+            .lines
+            .iter()
+            .rev()
+            .take_while(|l| l.kind() != "checkpoint" && l.seq > 0)
+            .count() as u64;
+        Recorder {
+            rules: replayed.config.rules.clone(),
+            checkpoint_every: replayed.config.log_checkpoint_every,
+            seq: Sequencer::resume(replayed.auction, verified.next_seq(), replayed.now),
+            head: verified.head().to_string(),
+            key,
+            since_checkpoint: since,
+            sealed: verified.sealed,
+        }
+    }
+
+    pub fn auction(&self) -> &Auction {
+        self.seq.auction()
+    }
+
+    pub fn next_seq(&self) -> Seq {
+        self.seq.next_seq()
+    }
+
+    pub fn head(&self) -> &str {
+        &self.head
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.sealed
+    }
+
+    fn record(&mut self, steps: Vec<Step>) -> Batch {
+        let first_seq = steps.first().map_or(self.seq.next_seq(), |s| s.input.seq);
+        let mut records = Vec::new();
+        let mut out = Vec::new();
+        for step in steps {
+            let names = Names { rules: &self.rules };
+            let line = input_line(&self.head, &step.input, &step.outcome, &names);
+            self.head = sha256_hex(&line);
+            records.push(line);
+            self.since_checkpoint += 1;
+            let receipt = Receipt {
+                seq: step.input.seq,
+                hash: self.head.clone(),
+            };
+            let at = step.input.at;
+            // The step that ends the auction (not merely one in the same batch) seals the log.
+            let last = matches!(&step.outcome, Outcome::Accepted(events) if events.iter().any(|e| {
+                matches!(e, Event::AuctionAwarded { .. } | Event::AuctionTerminated { .. })
+            }));
+            let checkpoint = last
+                || changes_phase(&step.outcome)
+                || self.since_checkpoint >= self.checkpoint_every;
+            out.push((step, receipt));
+            if checkpoint {
+                let seq = self.seq.reserve_seq();
+                let line =
+                    checkpoint_line(seq, &self.head, at, &self.rules.auction_id, last, &self.key);
+                self.sealed |= last;
+                self.head = sha256_hex(&line);
+                records.push(line);
+                self.since_checkpoint = 0;
+            }
+        }
+        Batch {
+            first_seq,
+            records,
+            steps: out,
+        }
+    }
+
+    /// Sequence a command (after any due tick) into records.
+    pub fn submit(&mut self, at: TimeMs, command: Command) -> Batch {
+        let steps = self.seq.submit(at, command);
+        self.record(steps)
+    }
+
+    /// The due tick at `at`, if any, as records.
+    pub fn advance(&mut self, at: TimeMs) -> Option<Batch> {
+        let step = self.seq.advance(at)?;
+        Some(self.record(vec![step]))
+    }
+}
+
+/// A recorder bound to a durable writer: every step is durable before it is returned.
+pub struct LoggedDriver {
+    pub recorder: Recorder,
+    pub writer: Writer,
+    /// Receipts of every step, in order.
+    pub receipts: Vec<Receipt>,
+    halted: Option<String>,
+}
+
+impl LoggedDriver {
+    pub fn new(recorder: Recorder, writer: Writer) -> Self {
+        LoggedDriver {
+            recorder,
+            writer,
+            receipts: Vec::new(),
+            halted: None,
+        }
+    }
+
+    fn persist(&mut self, batch: Batch) -> Result<Vec<Step>, String> {
+        if let Some(why) = &self.halted {
+            return Err(why.clone());
+        }
+        if batch.records.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Err(e) = self.writer.append(batch.first_seq, batch.records) {
+            // Never retried: the auction halts; nothing in this batch is acknowledged.
+            let why = format!("the bid log failed, the auction halts: {e}");
+            self.halted = Some(why.clone());
+            return Err(why);
+        }
+        let mut steps = Vec::with_capacity(batch.steps.len());
+        for (step, receipt) in batch.steps {
+            self.receipts.push(receipt);
+            steps.push(step);
+        }
+        Ok(steps)
+    }
+}
+
+/// Refusal once the log is sealed.
+pub const SEALED: &str = "the auction has ended and its log is sealed: nothing more is accepted";
+
+impl Drive for LoggedDriver {
+    fn submit(&mut self, at: TimeMs, command: Command) -> Result<Vec<Step>, String> {
+        if self.recorder.is_sealed() {
+            return Err(SEALED.into());
+        }
+        let batch = self.recorder.submit(at, command);
+        self.persist(batch)
+    }
+    fn advance(&mut self, at: TimeMs) -> Result<Option<Step>, String> {
+        if self.recorder.is_sealed() {
+            return Ok(None);
+        }
+        match self.recorder.advance(at) {
+            Some(batch) => Ok(self.persist(batch)?.into_iter().next()),
+            None => Ok(None),
+        }
+    }
+    fn auction(&self) -> &Auction {
+        self.recorder.auction()
+    }
+    fn now(&self) -> TimeMs {
+        self.recorder.seq.now()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error("{path}: {problem}")]
+    Corrupt { path: PathBuf, problem: Problem },
+    #[error("{path}: signed with another server key ({found}); this server's key is {ours}")]
+    WrongKey {
+        path: PathBuf,
+        found: String,
+        ours: String,
+    },
+    #[error("{path}: {0}", path = .1.display())]
+    Store(StoreError, PathBuf),
+}
+
+/// What opening a log did.
+pub struct Opened {
+    pub driver: LoggedDriver,
+    pub created: bool,
+    /// Bytes cut from a torn tail, and the side file that keeps them.
+    pub torn: Option<(usize, PathBuf)>,
+    pub records: u64,
+}
+
+/// Open (or create) the log at `path` for appending: verify the chain, cut a torn tail (kept in
+/// a side file), re-execute every record through the core (refusing to start if any recomputed
+/// outcome differs), and resume after the last record.
+pub fn open(
+    path: &Path,
+    config: &AuctionConfig,
+    config_text: &str,
+    mode: Mode,
+    now: TimeMs,
+    key: SigningKey,
+) -> Result<Opened, OpenError> {
+    let io = |e: std::io::Error| OpenError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    if !path.exists() {
+        let (recorder, header) = Recorder::start(config, config_text, mode, now, key);
+        let store = DiskStore::create(path, &header).map_err(io)?;
+        return Ok(Opened {
+            driver: LoggedDriver::new(recorder, Writer::spawn(Box::new(store))),
+            created: true,
+            torn: None,
+            records: 1,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let ours = key.verifying_key();
+    let check = chain::verify(&bytes, Some(&ours), &mut |_| {});
+    let corrupt = |problem: Problem| OpenError::Corrupt {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let verified = match (check.verified, check.problem) {
+        (Some(v), None) => v,
+        (Some(v), Some(p)) if p.torn_tail => v,
+        (_, Some(p)) => return Err(corrupt(p)),
+        (None, None) => {
+            return Err(corrupt(Problem {
+                line: 1,
+                seq: None,
+                reason: "empty log".into(),
+                torn_tail: false,
+            }));
+        }
+    };
+    if verified.header.pubkey != hex(ours.as_bytes()) {
+        return Err(OpenError::WrongKey {
+            path: path.to_path_buf(),
+            found: verified.header.pubkey.clone(),
+            ours: hex(ours.as_bytes()),
+        });
+    }
+    let mut torn = None;
+    if verified.good_len < bytes.len() {
+        // Keep the cut bytes beside the log, durable, before cutting.
+        let side = side_file(path, verified.next_seq());
+        std::fs::write(&side, &bytes[verified.good_len..]).map_err(io)?;
+        std::fs::File::open(&side)
+            .and_then(|f| f.sync_all())
+            .map_err(io)?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(io)?;
+        file.set_len(verified.good_len as u64).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        sync_dir(path).map_err(io)?;
+        torn = Some((bytes.len() - verified.good_len, side));
+    }
+    let replayed = chain::replay(&verified, None).map_err(corrupt)?;
+    let records = verified.next_seq();
+    let recorder = Recorder::resume(replayed, &verified, key);
+    let store = DiskStore::open_append(path, verified.next_seq()).map_err(io)?;
+    Ok(Opened {
+        driver: LoggedDriver::new(recorder, Writer::spawn(Box::new(store))),
+        created: false,
+        torn,
+        records,
+    })
+}
+
+/// `LOG.torn-at-SEQ` (with a number added if that exists already).
+fn side_file(path: &Path, seq: Seq) -> PathBuf {
+    let base = format!("{}.torn-at-{seq}", path.display());
+    let mut candidate = PathBuf::from(&base);
+    let mut n = 1;
+    while candidate.exists() && n < 1000 {
+        candidate = PathBuf::from(format!("{base}.{n}"));
+        n += 1;
+    }
+    candidate
+}
