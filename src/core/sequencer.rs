@@ -83,7 +83,8 @@ impl Sequencer {
         steps
     }
 
-    fn sequence(&mut self, at: TimeMs, command: Command) -> Step {
+    /// Sequence `command` at `at` as it is, without first sending a due tick.
+    pub fn sequence(&mut self, at: TimeMs, command: Command) -> Step {
         let at = at.max(self.now);
         self.now = at;
         let input = Input {

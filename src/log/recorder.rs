@@ -126,56 +126,66 @@ impl Recorder {
         self.sealed
     }
 
-    fn record(&mut self, steps: Vec<Step>) -> Batch {
-        let first_seq = steps.first().map_or(self.seq.next_seq(), |s| s.input.seq);
-        let mut records = Vec::new();
-        let mut out = Vec::new();
-        for step in steps {
-            let names = Names { rules: &self.rules };
-            let line = input_line(&self.head, &step.input, &step.outcome, &names);
+    /// Add one sequenced step (and the checkpoint it calls for) to `batch`. A checkpoint takes
+    /// the next sequence number at once, so steps must be sequenced one at a time, each recorded
+    /// before the next is sequenced.
+    fn record(&mut self, batch: &mut Batch, step: Step) {
+        let names = Names { rules: &self.rules };
+        let line = input_line(&self.head, &step.input, &step.outcome, &names);
+        self.head = sha256_hex(&line);
+        batch.records.push(line);
+        self.since_checkpoint += 1;
+        let receipt = Receipt {
+            seq: step.input.seq,
+            hash: self.head.clone(),
+        };
+        let at = step.input.at;
+        // The step that ends the auction (not merely one in the same batch) seals the log.
+        let last = matches!(&step.outcome, Outcome::Accepted(events) if events.iter().any(|e| {
+            matches!(e, Event::AuctionAwarded { .. } | Event::AuctionTerminated { .. })
+        }));
+        let checkpoint =
+            last || changes_phase(&step.outcome) || self.since_checkpoint >= self.checkpoint_every;
+        batch.steps.push((step, receipt));
+        if checkpoint {
+            let seq = self.seq.reserve_seq();
+            let line =
+                checkpoint_line(seq, &self.head, at, &self.rules.auction_id, last, &self.key);
+            self.sealed |= last;
             self.head = sha256_hex(&line);
-            records.push(line);
-            self.since_checkpoint += 1;
-            let receipt = Receipt {
-                seq: step.input.seq,
-                hash: self.head.clone(),
-            };
-            let at = step.input.at;
-            // The step that ends the auction (not merely one in the same batch) seals the log.
-            let last = matches!(&step.outcome, Outcome::Accepted(events) if events.iter().any(|e| {
-                matches!(e, Event::AuctionAwarded { .. } | Event::AuctionTerminated { .. })
-            }));
-            let checkpoint = last
-                || changes_phase(&step.outcome)
-                || self.since_checkpoint >= self.checkpoint_every;
-            out.push((step, receipt));
-            if checkpoint {
-                let seq = self.seq.reserve_seq();
-                let line =
-                    checkpoint_line(seq, &self.head, at, &self.rules.auction_id, last, &self.key);
-                self.sealed |= last;
-                self.head = sha256_hex(&line);
-                records.push(line);
-                self.since_checkpoint = 0;
-            }
-        }
-        Batch {
-            first_seq,
-            records,
-            steps: out,
+            batch.records.push(line);
+            self.since_checkpoint = 0;
         }
     }
 
     /// Sequence a command (after any due tick) into records.
     pub fn submit(&mut self, at: TimeMs, command: Command) -> Batch {
-        let steps = self.seq.submit(at, command);
-        self.record(steps)
+        let mut batch = Batch {
+            first_seq: self.seq.next_seq(),
+            records: Vec::new(),
+            steps: Vec::new(),
+        };
+        if !matches!(command, Command::Tick)
+            && let Some(tick) = self.seq.advance(at)
+        {
+            self.record(&mut batch, tick);
+        }
+        let step = self.seq.sequence(at, command);
+        self.record(&mut batch, step);
+        batch
     }
 
     /// The due tick at `at`, if any, as records.
     pub fn advance(&mut self, at: TimeMs) -> Option<Batch> {
+        let first_seq = self.seq.next_seq();
         let step = self.seq.advance(at)?;
-        Some(self.record(vec![step]))
+        let mut batch = Batch {
+            first_seq,
+            records: Vec::new(),
+            steps: Vec::new(),
+        };
+        self.record(&mut batch, step);
+        Some(batch)
     }
 }
 
@@ -301,6 +311,34 @@ pub fn open(
     let bytes = std::fs::read(path).map_err(io)?;
     let ours = key.verifying_key();
     let check = chain::verify(&bytes, Some(&ours), &mut |_| {});
+    // A crash before the header was durable leaves an empty file or a torn header: nothing in it
+    // was ever acknowledged. Keep the bytes aside and start the log anew.
+    let header_torn = check.verified.is_none()
+        && check
+            .problem
+            .as_ref()
+            .is_some_and(|p| p.torn_tail || bytes.is_empty());
+    if bytes.is_empty() || header_torn {
+        let torn = if bytes.is_empty() {
+            None
+        } else {
+            let side = side_file(path, 0);
+            std::fs::write(&side, &bytes).map_err(io)?;
+            std::fs::File::open(&side)
+                .and_then(|f| f.sync_all())
+                .map_err(io)?;
+            Some((bytes.len(), side))
+        };
+        std::fs::remove_file(path).map_err(io)?;
+        let (recorder, header) = Recorder::start(config, config_text, mode, now, key);
+        let store = DiskStore::create(path, &header).map_err(io)?;
+        return Ok(Opened {
+            driver: LoggedDriver::new(recorder, Writer::spawn(Box::new(store))),
+            created: true,
+            torn,
+            records: 1,
+        });
+    }
     let corrupt = |problem: Problem| OpenError::Corrupt {
         path: path.to_path_buf(),
         problem,

@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod core_edges;
+mod durability;
 mod golden;
 mod props;
 mod scenarios;
