@@ -8,6 +8,18 @@ use clap::{Parser, Subcommand};
 use veiling::config::AuctionConfig;
 use veiling::log::{chain, keys, record, recorder};
 
+/// Print to stdout; a closed pipe (`veiling replay LOG | head`) is not an error.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+macro_rules! out {
+    ($($t:tt)*) => {{
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "veiling",
@@ -189,7 +201,7 @@ fn check_config(files: &[PathBuf]) -> ExitCode {
         match veiling::config::load_file(file) {
             Ok((config, _)) => {
                 let r = &config.rules;
-                println!(
+                outln!(
                     "{}: ok ({}: {} lot(s), {} supplier(s), format {}, scoring {:?})",
                     file.display(),
                     r.auction_id,
@@ -310,9 +322,9 @@ fn simulate(a: SimArgs) -> Result<(), String> {
         run
     };
     if a.verbose {
-        print!("{}", run.transcript);
+        out!("{}", run.transcript);
     }
-    print!("{}", run.report);
+    out!("{}", run.report);
     Ok(())
 }
 
@@ -332,14 +344,14 @@ fn script(
     };
     let run = veiling::script::run_file(file, config, log)
         .map_err(|e| format!("{}: {e}", file.display()))?;
-    print!("{}", run.transcript);
+    out!("{}", run.transcript);
     Ok(())
 }
 
 fn keygen(out: Option<PathBuf>, show: Option<PathBuf>) -> Result<(), String> {
     if let Some(path) = show {
         let key = keys::read(&path).map_err(|e| e.to_string())?;
-        println!("{}", keys::public_hex(&key));
+        outln!("{}", keys::public_hex(&key));
         return Ok(());
     }
     let path = out.unwrap_or_else(|| PathBuf::from("data/server.key"));
@@ -349,7 +361,7 @@ fn keygen(out: Option<PathBuf>, show: Option<PathBuf>) -> Result<(), String> {
     let key = keys::generate().map_err(|e| e.to_string())?;
     keys::write(&path, &key).map_err(|e| e.to_string())?;
     eprintln!("wrote {} (mode 0600); its public key:", path.display());
-    println!("{}", keys::public_hex(&key));
+    outln!("{}", keys::public_hex(&key));
     Ok(())
 }
 
@@ -409,7 +421,7 @@ fn verify(path: &Path, pubkey: Option<&Path>, unsealed_ok: bool) -> ExitCode {
         } else {
             ""
         };
-        println!("{}: FAILED at {p}{torn}", path.display());
+        outln!("{}: FAILED at {p}{torn}", path.display());
         return ExitCode::FAILURE;
     }
     let Some(v) = v.verified else {
@@ -422,13 +434,13 @@ fn verify(path: &Path, pubkey: Option<&Path>, unsealed_ok: bool) -> ExitCode {
         }
     };
     if !v.sealed && !unsealed_ok {
-        println!(
+        outln!(
             "{}: FAILED: not sealed: the log does not end with the final checkpoint (a truncated log, or an auction still running: then add --unsealed-ok)",
             path.display()
         );
         return ExitCode::FAILURE;
     }
-    println!(
+    outln!(
         "{}: ok: {} records, {} signed checkpoints verified {key_note}; {}; head {}",
         path.display(),
         v.lines.len(),
@@ -465,19 +477,26 @@ fn replay(path: &Path, at_seq: Option<u64>, json: bool) -> Result<(), String> {
     };
     if json {
         let value = veiling::log::standings_json(&r, &head);
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
         );
     } else {
         let renderer = veiling::render::Renderer::new(&r.config);
-        println!(
+        let ours = concat!("veiling/", env!("CARGO_PKG_VERSION"));
+        if v.header.engine != ours {
+            eprintln!(
+                "note: the log was written by {}, this is {ours}; every outcome still matched",
+                v.header.engine
+            );
+        }
+        outln!(
             "replayed {} record(s) of {} ({}), every outcome as logged; head {head}",
             r.records + 1,
             v.header.auction,
             v.header.mode
         );
-        print!("{}", renderer.standings(&r.auction));
+        out!("{}", renderer.standings(&r.auction));
     }
     Ok(())
 }

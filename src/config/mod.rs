@@ -21,7 +21,7 @@ use raw::*;
 /// The minimum number of working days between the invitation and the opening of the auction.
 pub const INVITATION_WORKING_DAYS_MIN: u32 = 2;
 /// Largest config file read, in bytes.
-pub const CONFIG_BYTES_MAX: u64 = 4 * 1024 * 1024;
+pub const CONFIG_BYTES_MAX: u64 = 1024 * 1024;
 
 /// A validated config: the core's rules plus what only people and reports need.
 #[derive(Clone, Debug)]

@@ -37,14 +37,6 @@ impl Sequencer {
         }
     }
 
-    /// Take the next sequence number for something that is not an input (a log checkpoint),
-    /// so inputs and other records share one contiguous numbering.
-    pub fn reserve_seq(&mut self) -> Seq {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        seq
-    }
-
     pub fn auction(&self) -> &Auction {
         &self.auction
     }

@@ -26,6 +26,8 @@ pub struct Header {
 /// One record of a verified log.
 #[derive(Clone, Debug)]
 pub struct Line {
+    /// The input's sequence number (0 for the header); for a checkpoint, the `head_seq` it
+    /// signs.
     pub seq: Seq,
     pub at: TimeMs,
     pub hash: String,
@@ -65,8 +67,21 @@ impl Verified {
     pub fn head(&self) -> &str {
         self.lines.last().map_or(ZERO_HASH, |l| l.hash.as_str())
     }
+    /// The sequence number the next input gets (checkpoints take none).
     pub fn next_seq(&self) -> Seq {
-        self.lines.len() as Seq
+        self.lines
+            .iter()
+            .rev()
+            .find(|l| l.kind() != "checkpoint")
+            .map_or(0, |l| l.seq + 1)
+    }
+
+    /// The record of input `seq` (0: the header).
+    pub fn input(&self, seq: Seq) -> Option<&Line> {
+        // Inputs are in order; checkpoints in between share their head's seq.
+        self.lines
+            .iter()
+            .find(|l| l.seq == seq && l.kind() != "checkpoint")
     }
 }
 
@@ -240,7 +255,18 @@ fn check_line(
         // Only the last line may be a torn write; anywhere else it is damage.
         Err(e) => return Err((format!("not a JSON record: {e}"), None, is_last)),
     };
-    let seq = value.get("seq").and_then(Value::as_u64);
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    // The sequence number of the last input (or the header) before this record.
+    let last_seq = before
+        .iter()
+        .rev()
+        .find(|l| l.kind() != "checkpoint")
+        .map(|l| l.seq);
+    let seq = if kind == "checkpoint" {
+        value.get("head_seq").and_then(Value::as_u64)
+    } else {
+        value.get("seq").and_then(Value::as_u64)
+    };
     let bad = |reason: String| Err((reason, seq, false));
     if !value.is_object() {
         return bad("not a JSON object".into());
@@ -248,12 +274,25 @@ fn check_line(
     if line_of(&value) != line {
         return bad("not in canonical form (sorted keys, no spaces, as docs/log-format.md)".into());
     }
+    if has_float(&value) {
+        return bad("a number that is not an integer: the log has no floats".into());
+    }
     let Some(seq) = seq else {
         return bad("no seq".into());
     };
-    let expected_seq = before.len() as Seq;
+    // Inputs are numbered 1, 2, 3, ... after the header's 0; a checkpoint names the one before.
+    let expected_seq = match (kind, last_seq) {
+        ("checkpoint", Some(last)) => last,
+        (_, Some(last)) => last + 1,
+        (_, None) => 0,
+    };
     if seq != expected_seq {
-        return bad(format!("seq {seq} where {expected_seq} was expected"));
+        let field = if kind == "checkpoint" {
+            "head_seq"
+        } else {
+            "seq"
+        };
+        return bad(format!("{field} {seq} where {expected_seq} was expected"));
     }
     let expected_prev = before.last().map_or(ZERO_HASH, |l| l.hash.as_str());
     let prev = value.get("prev").and_then(Value::as_str).unwrap_or("");
@@ -278,7 +317,33 @@ fn check_line(
     }) {
         return bad("a record after the final checkpoint: the log was sealed".into());
     }
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    let fields: &[&str] = match kind {
+        "header" => &[
+            "at",
+            "auction",
+            "config",
+            "config_sha256",
+            "engine",
+            "format",
+            "kind",
+            "mode",
+            "prev",
+            "pubkey",
+            "seq",
+        ],
+        "input" => &["at", "cmd", "kind", "outcome", "prev", "seq", "who"],
+        "checkpoint" => &["at", "final", "head", "head_seq", "kind", "prev", "sig"],
+        _ => &[],
+    };
+    if let Some(map) = value.as_object()
+        && !fields.is_empty()
+        && !map.keys().map(String::as_str).eq(fields.iter().copied())
+    {
+        let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+        return bad(format!(
+            "a {kind} record has exactly the fields {fields:?}, not {keys:?}"
+        ));
+    }
     match (seq, kind) {
         (0, "header") => {
             let Some(h) = header_of(&value) else {
@@ -290,11 +355,24 @@ fn check_line(
             if sha256_hex(h.config.as_bytes()) != h.config_sha256 {
                 return bad("config_sha256 does not match the config text".into());
             }
-            if key.is_none() && !h.pubkey.is_empty() && parse_pubkey(&h.pubkey).is_none() {
-                return bad("pubkey is not an Ed25519 public key".into());
+            match key.as_ref() {
+                Some(k) if hex(k.as_bytes()) != h.pubkey => {
+                    return bad(format!(
+                        "the header names the key {}, not the given public key {}",
+                        h.pubkey,
+                        hex(k.as_bytes())
+                    ));
+                }
+                None if !h.pubkey.is_empty() && parse_pubkey(&h.pubkey).is_none() => {
+                    return bad("pubkey is not an Ed25519 public key".into());
+                }
+                _ => {}
             }
         }
-        (0, _) => return bad(format!("the first record must be the header, not '{kind}'")),
+        (_, "header") => return bad("a second header".into()),
+        (0, _) if before.is_empty() => {
+            return bad(format!("the first record must be the header, not '{kind}'"));
+        }
         (_, "input") => {
             for field in ["who", "cmd", "outcome"] {
                 if value.get(field).is_none() {
@@ -303,9 +381,8 @@ fn check_line(
             }
         }
         (_, "checkpoint") => {
-            let head_seq = value.get("head_seq").and_then(Value::as_u64);
             let head = value.get("head").and_then(Value::as_str).unwrap_or("");
-            if head_seq != Some(seq - 1) || head != expected_prev {
+            if head != expected_prev || before.last().is_some_and(|l| l.kind() == "checkpoint") {
                 return bad("checkpoint does not name the record before it".into());
             }
             let Some(last) = value.get("final").and_then(Value::as_bool) else {
@@ -324,7 +401,7 @@ fn check_line(
             let Some(k) = key.as_ref() else {
                 return bad("checkpoint present but no public key to check it".into());
             };
-            if k.verify(&checkpoint_message(auction, seq - 1, head, at, last), &sig)
+            if k.verify(&checkpoint_message(auction, seq, head, at, last), &sig)
                 .is_err()
             {
                 return bad("checkpoint signature does not verify".into());
@@ -420,4 +497,14 @@ pub fn replay(v: &Verified, until: Option<Seq>) -> Result<Replayed, Problem> {
         now,
         records,
     })
+}
+
+/// Does a JSON value hold a number that is not an integer, anywhere?
+fn has_float(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => !(n.is_i64() || n.is_u64()),
+        Value::Array(a) => a.iter().any(has_float),
+        Value::Object(m) => m.values().any(has_float),
+        _ => false,
+    }
 }

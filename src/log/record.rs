@@ -16,6 +16,22 @@ pub const FORMAT: &str = "veiling-log/1";
 pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Longest record line accepted when reading, in bytes (a header carries the whole config).
 pub const RECORD_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Longest text in an input (client bid id, reason, message) that is logged; a longer one is
+/// refused before it reaches the core, so every record stays far below [`RECORD_BYTES_MAX`].
+pub const INPUT_TEXT_BYTES_MAX: usize = 64 * 1024;
+
+/// The longest text field of a command, in bytes.
+pub fn longest_text(command: &Command) -> usize {
+    match command {
+        Command::Tick | Command::Approve { .. } => 0,
+        Command::PlaceBid { client_bid_id, .. } => client_bid_id.len(),
+        Command::Act { action, reason, .. } => match action {
+            Action::Message { text } => text.len().max(reason.len()),
+            _ => reason.len(),
+        },
+        Command::Decline { reason, .. } => reason.len(),
+    }
+}
 
 /// Live or practice: the two never share a log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -502,22 +518,23 @@ pub fn checkpoint_message(
     format!("veiling-checkpoint/1\n{auction}\n{head_seq}\n{head}\n{at}\n{last}\n").into_bytes()
 }
 
-/// A signed checkpoint over the record before it (`head_seq`, `head` = that record's hash).
-/// `last`: the final checkpoint, written when the auction reaches its final phase; it seals the
-/// log, and nothing may follow it.
+/// A signed checkpoint over the record before it (`prev` = `head`, that record's hash), which is
+/// the input `head_seq`. A checkpoint is an annotation of the chain, not an input: it has no
+/// `seq` of its own, so inputs are numbered the same with or without a log. `last`: the final
+/// checkpoint, written when the auction reaches its final phase; it seals the log, and nothing
+/// may follow it.
 pub fn checkpoint_line(
-    seq: Seq,
     prev: &str,
+    head_seq: Seq,
     at: TimeMs,
     auction: &str,
     last: bool,
     key: &ed25519_dalek::SigningKey,
 ) -> Vec<u8> {
     use ed25519_dalek::Signer;
-    let head_seq = seq - 1;
     let sig = key.sign(&checkpoint_message(auction, head_seq, prev, at, last));
     line_of(&json!({
-        "seq": seq, "prev": prev, "kind": "checkpoint", "at": at,
+        "prev": prev, "kind": "checkpoint", "at": at,
         "head_seq": head_seq, "head": prev, "final": last, "sig": hex(&sig.to_bytes()),
     }))
 }

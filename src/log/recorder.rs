@@ -20,9 +20,10 @@ pub struct Receipt {
     pub hash: String,
 }
 
-/// Records to append (inputs and checkpoints), from `first_seq` on, and the steps they hold.
+/// Records to append (inputs and checkpoints) at store position `position` (the number of
+/// records before them), and the steps they hold.
 pub struct Batch {
-    pub first_seq: Seq,
+    pub position: u64,
     pub records: Vec<Vec<u8>>,
     pub steps: Vec<(Step, Receipt)>,
 }
@@ -55,6 +56,8 @@ pub struct Recorder {
     key: SigningKey,
     checkpoint_every: u64,
     since_checkpoint: u64,
+    /// Records in the log so far (header and checkpoints included): the store position.
+    position: u64,
     /// The final checkpoint is written: nothing more goes into this log.
     sealed: bool,
 }
@@ -82,6 +85,7 @@ impl Recorder {
             key,
             checkpoint_every: config.log_checkpoint_every,
             since_checkpoint: 0,
+            position: 1,
             sealed: false,
         };
         (recorder, header)
@@ -106,6 +110,7 @@ impl Recorder {
             head: verified.head().to_string(),
             key,
             since_checkpoint: since,
+            position: verified.lines.len() as u64,
             sealed: verified.sealed,
         }
     }
@@ -134,6 +139,7 @@ impl Recorder {
         let line = input_line(&self.head, &step.input, &step.outcome, &names);
         self.head = sha256_hex(&line);
         batch.records.push(line);
+        self.position += 1;
         self.since_checkpoint += 1;
         let receipt = Receipt {
             seq: step.input.seq,
@@ -148,9 +154,16 @@ impl Recorder {
             last || changes_phase(&step.outcome) || self.since_checkpoint >= self.checkpoint_every;
         batch.steps.push((step, receipt));
         if checkpoint {
-            let seq = self.seq.reserve_seq();
-            let line =
-                checkpoint_line(seq, &self.head, at, &self.rules.auction_id, last, &self.key);
+            let head_seq = batch.steps.last().map_or(0, |(step, _)| step.input.seq);
+            let line = checkpoint_line(
+                &self.head,
+                head_seq,
+                at,
+                &self.rules.auction_id,
+                last,
+                &self.key,
+            );
+            self.position += 1;
             self.sealed |= last;
             self.head = sha256_hex(&line);
             batch.records.push(line);
@@ -161,7 +174,7 @@ impl Recorder {
     /// Sequence a command (after any due tick) into records.
     pub fn submit(&mut self, at: TimeMs, command: Command) -> Batch {
         let mut batch = Batch {
-            first_seq: self.seq.next_seq(),
+            position: self.position,
             records: Vec::new(),
             steps: Vec::new(),
         };
@@ -177,10 +190,10 @@ impl Recorder {
 
     /// The due tick at `at`, if any, as records.
     pub fn advance(&mut self, at: TimeMs) -> Option<Batch> {
-        let first_seq = self.seq.next_seq();
+        let position = self.position;
         let step = self.seq.advance(at)?;
         let mut batch = Batch {
-            first_seq,
+            position,
             records: Vec::new(),
             steps: Vec::new(),
         };
@@ -215,7 +228,7 @@ impl LoggedDriver {
         if batch.records.is_empty() {
             return Ok(Vec::new());
         }
-        if let Err(e) = self.writer.append(batch.first_seq, batch.records) {
+        if let Err(e) = self.writer.append(batch.position, batch.records) {
             // Never retried: the auction halts; nothing in this batch is acknowledged.
             let why = format!("the bid log failed, the auction halts: {e}");
             self.halted = Some(why.clone());
@@ -237,6 +250,12 @@ impl Drive for LoggedDriver {
     fn submit(&mut self, at: TimeMs, command: Command) -> Result<Vec<Step>, String> {
         if self.recorder.is_sealed() {
             return Err(SEALED.into());
+        }
+        let longest = longest_text(&command);
+        if longest > INPUT_TEXT_BYTES_MAX {
+            return Err(format!(
+                "input refused: a text of {longest} bytes; at most {INPUT_TEXT_BYTES_MAX}"
+            ));
         }
         let batch = self.recorder.submit(at, command);
         self.persist(batch)
@@ -322,11 +341,12 @@ pub fn open(
         let torn = if bytes.is_empty() {
             None
         } else {
-            let side = side_file(path, 0);
+            let side = side_file(path, 0).map_err(io)?;
             std::fs::write(&side, &bytes).map_err(io)?;
             std::fs::File::open(&side)
                 .and_then(|f| f.sync_all())
                 .map_err(io)?;
+            sync_dir(&side).map_err(io)?;
             Some((bytes.len(), side))
         };
         std::fs::remove_file(path).map_err(io)?;
@@ -366,11 +386,12 @@ pub fn open(
     let mut torn = None;
     if verified.good_len < bytes.len() {
         // Keep the cut bytes beside the log, durable, before cutting.
-        let side = side_file(path, verified.next_seq());
+        let side = side_file(path, verified.next_seq()).map_err(io)?;
         std::fs::write(&side, &bytes[verified.good_len..]).map_err(io)?;
         std::fs::File::open(&side)
             .and_then(|f| f.sync_all())
             .map_err(io)?;
+        sync_dir(&side).map_err(io)?;
         let file = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
@@ -381,9 +402,9 @@ pub fn open(
         torn = Some((bytes.len() - verified.good_len, side));
     }
     let replayed = chain::replay(&verified, None).map_err(corrupt)?;
-    let records = verified.next_seq();
+    let records = verified.lines.len() as u64;
     let recorder = Recorder::resume(replayed, &verified, key);
-    let store = DiskStore::open_append(path, verified.next_seq()).map_err(io)?;
+    let store = DiskStore::open_append(path, records).map_err(io)?;
     Ok(Opened {
         driver: LoggedDriver::new(recorder, Writer::spawn(Box::new(store))),
         created: false,
@@ -392,14 +413,14 @@ pub fn open(
     })
 }
 
-/// `LOG.torn-at-SEQ` (with a number added if that exists already).
-fn side_file(path: &Path, seq: Seq) -> PathBuf {
+/// `LOG.torn-at-SEQ` (with `.N` added if that exists already); never an existing file.
+fn side_file(path: &Path, seq: Seq) -> std::io::Result<PathBuf> {
     let base = format!("{}.torn-at-{seq}", path.display());
-    let mut candidate = PathBuf::from(&base);
-    let mut n = 1;
-    while candidate.exists() && n < 1000 {
-        candidate = PathBuf::from(format!("{base}.{n}"));
-        n += 1;
-    }
-    candidate
+    (0..1000)
+        .map(|n| match n {
+            0 => PathBuf::from(&base),
+            n => PathBuf::from(format!("{base}.{n}")),
+        })
+        .find(|p| !p.exists())
+        .ok_or_else(|| std::io::Error::other(format!("{base}: 1000 side files exist already")))
 }

@@ -2,8 +2,11 @@
 //!
 //! # The contract of [`LogStore`] (durable before acknowledged)
 //!
+//! - Positions: every record has a sequence number in the store, its position: 0 for the
+//!   header, counting every record (inputs and checkpoints alike). (An input's own `seq` counts
+//!   inputs only; the store does not need to know the difference.)
 //! - `append(first_seq, records)` appends complete records (each one line, without its `\n`)
-//!   whose first sequence number must be `first_seq`, the store's `next_seq()`; otherwise it is
+//!   whose first position must be `first_seq`, the store's `next_seq()`; otherwise it is
 //!   refused with [`StoreError::Conflict`] and nothing is written (another writer got there
 //!   first). It returns `Ok` only when every record is durable: it survives a crash or a power
 //!   cut. The caller acknowledges nothing before that `Ok`.

@@ -117,7 +117,7 @@ fn lost(image: &[u8], receipts: &[Receipt]) -> usize {
     chain::replay(&v, None).expect("the recovered prefix replays");
     receipts
         .iter()
-        .filter(|r| v.lines.get(r.seq as usize).is_none_or(|l| l.hash != r.hash))
+        .filter(|r| v.input(r.seq).is_none_or(|l| l.hash != r.hash))
         .count()
 }
 
@@ -280,10 +280,7 @@ fn kill_9_while_appending_loses_no_acknowledged_record() {
     let replayed = chain::replay(&v, None).expect("replays");
     let mut found = 0;
     for (seq, hash) in &acked {
-        let line = v
-            .lines
-            .get(*seq as usize)
-            .expect("acknowledged seq present");
+        let line = v.input(*seq).expect("acknowledged seq present");
         assert_eq!(&line.hash, hash, "seq {seq} differs from its receipt");
         found += 1;
     }
