@@ -1,4 +1,5 @@
-//! Bids per second through the pure core (`cargo bench --bench core`).
+//! Bids per second through the pure core, and the bid log's append and replay rates
+//! (`cargo bench --bench core`).
 //!
 //! - `accepted`: every bid is accepted (handle + apply), 50 suppliers on one lot, so the ladder
 //!   is re-ranked on every bid; the soft-close window is not reached.
@@ -130,5 +131,94 @@ fn benches(c: &mut Criterion) {
     run(c, "lines", 20, |i| 400_000 - i as i64, true);
 }
 
-criterion_group!(core_benches, benches);
+/// A real log: the shipped dieetvoeding auction simulated with seed 1, written with a test key.
+fn simulated_log(dir: &std::path::Path) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("auction-configs/dieetvoeding-2024.toml");
+    let (config, text) = veiling::config::load_file(&path).expect("config");
+    let log = dir.join("bench.log");
+    let _ = std::fs::remove_file(&log);
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let mut opened = veiling::log::recorder::open(
+        &log,
+        &config,
+        &text,
+        veiling::log::record::Mode::Live,
+        config.rules.opens_at,
+        key,
+    )
+    .expect("open");
+    veiling::simulate::simulate_with(config, 1, &mut opened.driver).expect("simulate");
+    drop(opened);
+    std::fs::read(&log).expect("read")
+}
+
+fn log_benches(c: &mut Criterion) {
+    use veiling::log::chain;
+    use veiling::log::store::{FileStore, LogStore, SimDisk};
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-log");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bytes = simulated_log(&dir);
+    let records: Vec<Vec<u8>> = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    let mut group = c.benchmark_group("log");
+    group.sample_size(10);
+
+    // Append without sync: the in-memory disk (syncs are memory copies).
+    group.throughput(Throughput::Elements(records.len() as u64));
+    group.bench_function("append_no_sync", |b| {
+        b.iter(|| {
+            let mut store = FileStore::new(SimDisk::new(Vec::new()), 0);
+            for (i, r) in records.iter().enumerate() {
+                store
+                    .append(i as u64, std::slice::from_ref(r))
+                    .expect("append");
+            }
+        })
+    });
+    // Append with fdatasync on the target disk: one record per sync, and 100 per group commit.
+    for per_sync in [1usize, 100] {
+        let chunk: Vec<Vec<u8>> = records.iter().take(200).cloned().collect();
+        group.throughput(Throughput::Elements(chunk.len() as u64));
+        group.bench_function(format!("append_fdatasync_{per_sync}_per_sync"), |b| {
+            b.iter_batched(
+                || {
+                    let path = dir.join("append.log");
+                    let _ = std::fs::remove_file(&path);
+                    let file = std::fs::OpenOptions::new()
+                        .create(true)
+                        .read(true)
+                        .append(true)
+                        .open(&path)
+                        .expect("file");
+                    FileStore::new(file, 0)
+                },
+                |mut store| {
+                    for (n, batch) in chunk.chunks(per_sync).enumerate() {
+                        store.append((n * per_sync) as u64, batch).expect("append");
+                    }
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    // Verify (framing, canonical form, chain, signatures) and replay (re-execute every input
+    // and compare bytes) of the whole log.
+    group.throughput(Throughput::Elements(records.len() as u64));
+    group.bench_function("verify", |b| {
+        b.iter(|| black_box(chain::verify(&bytes, None, &mut |_| {}).problem.is_none()))
+    });
+    let verified = chain::verify(&bytes, None, &mut |_| {})
+        .verified
+        .expect("verifies");
+    group.bench_function("replay", |b| {
+        b.iter(|| black_box(chain::replay(&verified, None).expect("replays").records))
+    });
+    group.finish();
+}
+
+criterion_group!(core_benches, benches, log_benches);
 criterion_main!(core_benches);

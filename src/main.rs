@@ -312,7 +312,7 @@ fn simulate(a: SimArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         let run = veiling::simulate::simulate_with(config, seed, &mut opened.driver)?;
         let head = opened.driver.recorder.head().to_string();
-        let records = opened.driver.recorder.next_seq();
+        let records = opened.driver.recorder.records();
         drop(opened);
         eprintln!(
             "log: {} ({records} records, head {head}); check it with: veiling verify {}",

@@ -123,6 +123,11 @@ impl Recorder {
         self.seq.next_seq()
     }
 
+    /// Records in the log (header and checkpoints included).
+    pub fn records(&self) -> u64 {
+        self.position
+    }
+
     pub fn head(&self) -> &str {
         &self.head
     }

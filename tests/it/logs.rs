@@ -469,3 +469,77 @@ fn opening_a_log_cuts_a_torn_tail_into_a_side_file_and_refuses_a_changed_outcome
         "{err}"
     );
 }
+
+#[test]
+fn keygen_writes_a_private_key_once_and_a_readable_key_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir("keygen");
+    let path = dir.join("server.key");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_veiling"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let p = path.to_str().unwrap();
+    let o = run(&["keygen", "--out", p]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let public = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert_eq!(public.len(), 64);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // The printed public key is the key's, and --show prints it again.
+    let shown = run(&["keygen", "--show", p]);
+    assert_eq!(String::from_utf8_lossy(&shown.stdout).trim(), public);
+    // Never overwritten.
+    let again = run(&["keygen", "--out", p]);
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&run(&["keygen", "--show", p]).stdout).trim(),
+        public
+    );
+    // A key others can read is refused, with the fix in the message.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let loose = run(&["keygen", "--show", p]);
+    assert_eq!(loose.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&loose.stderr).contains("chmod 600"),
+        "{}",
+        String::from_utf8_lossy(&loose.stderr)
+    );
+}
+
+#[test]
+fn after_a_failed_sync_the_auction_halts_with_a_clear_error() {
+    use veiling::core::sequencer::Drive;
+    use veiling::log::recorder::{LoggedDriver, Recorder};
+    use veiling::log::store::{FileStore, LogStore, SimDisk, Writer};
+    let config = veiling::config::parse(crate::durability::CONFIG).unwrap();
+    let opens = config.rules.opens_at;
+    let (recorder, header) = Recorder::start(
+        &config,
+        crate::durability::CONFIG,
+        veiling::log::record::Mode::Live,
+        opens,
+        key(),
+    );
+    let disk = SimDisk::new(Vec::new());
+    let mut store = FileStore::new(disk.clone(), 0);
+    store.append(0, &[header]).unwrap();
+    disk.fail_sync_at(2);
+    let mut driver = LoggedDriver::new(recorder, Writer::spawn(Box::new(store)));
+    assert!(driver.submit(opens, veiling::core::Command::Tick).is_ok());
+    let err = driver
+        .submit(opens + 1, veiling::core::Command::Tick)
+        .unwrap_err();
+    assert!(err.contains("the auction halts"), "{err}");
+    // Never retried: everything after is refused, and nothing more reaches the disk.
+    let before = disk.after_crash(usize::MAX);
+    let again = driver
+        .submit(opens + 2, veiling::core::Command::Tick)
+        .unwrap_err();
+    assert!(again.contains("the auction halts"), "{again}");
+    assert_eq!(disk.after_crash(usize::MAX), before);
+}
