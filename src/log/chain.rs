@@ -428,8 +428,15 @@ pub struct Replayed {
 /// Re-execute the verified records up to and including seq `until` (all by default): every
 /// recomputed record must equal the logged one byte for byte.
 pub fn replay(v: &Verified, until: Option<Seq>) -> Result<Replayed, Problem> {
+    // Line numbers in the file, for messages (checkpoints make them differ from seq + 1).
+    let number = |line: &Line| {
+        v.lines
+            .iter()
+            .position(|l| std::ptr::eq(l, line))
+            .map_or(0, |i| i + 1)
+    };
     let problem = |line: &Line, reason: String| Problem {
-        line: line.seq as usize + 1,
+        line: number(line),
         seq: Some(line.seq),
         reason,
         torn_tail: false,

@@ -91,25 +91,27 @@ pub struct Names<'a> {
 }
 
 impl Names<'_> {
+    /// A party's id; an index the config does not have (a caller's error, refused by the core)
+    /// is written `#N`, so that the record still replays.
+    fn id_or_index(id: Option<&str>, ix: u32) -> Value {
+        Value::String(id.map_or_else(|| format!("#{ix}"), str::to_string))
+    }
     fn supplier(&self, s: SupplierIx) -> Value {
-        self.rules
-            .suppliers
-            .get(s.ix())
-            .map_or(Value::Null, |x| Value::String(x.id.clone()))
+        Self::id_or_index(self.rules.suppliers.get(s.ix()).map(|x| x.id.as_str()), s.0)
     }
     fn lot(&self, l: LotIx) -> Value {
-        self.rules
-            .lots
-            .get(l.ix())
-            .map_or(Value::Null, |x| Value::String(x.id.clone()))
+        Self::id_or_index(self.rules.lots.get(l.ix()).map(|x| x.id.as_str()), l.0)
     }
     fn auctioneer(&self, a: AuctioneerIx) -> Value {
-        self.rules
-            .auctioneers
-            .get(a.ix())
-            .map_or(Value::Null, |x| Value::String(x.id.clone()))
+        Self::id_or_index(
+            self.rules.auctioneers.get(a.ix()).map(|x| x.id.as_str()),
+            a.0,
+        )
     }
     fn find<'b>(list: impl Iterator<Item = &'b str>, id: &str) -> Option<u32> {
+        if let Some(ix) = id.strip_prefix('#') {
+            return ix.parse().ok();
+        }
         list.enumerate()
             .find(|(_, x)| *x == id)
             .map(|(i, _)| i as u32)

@@ -136,9 +136,8 @@ impl Recorder {
         self.sealed
     }
 
-    /// Add one sequenced step (and the checkpoint it calls for) to `batch`. A checkpoint takes
-    /// the next sequence number at once, so steps must be sequenced one at a time, each recorded
-    /// before the next is sequenced.
+    /// Add one sequenced step (and the checkpoint it calls for) to `batch`. Steps are recorded
+    /// one at a time, in sequence order, so a checkpoint always follows the input it signs.
     fn record(&mut self, batch: &mut Batch, step: Step) {
         let names = Names { rules: &self.rules };
         let line = input_line(&self.head, &step.input, &step.outcome, &names);
@@ -288,12 +287,8 @@ pub enum OpenError {
     Io { path: PathBuf, message: String },
     #[error("{path}: {problem}")]
     Corrupt { path: PathBuf, problem: Problem },
-    #[error("{path}: signed with another server key ({found}); this server's key is {ours}")]
-    WrongKey {
-        path: PathBuf,
-        found: String,
-        ours: String,
-    },
+    #[error("{path}: {message}")]
+    Mismatch { path: PathBuf, message: String },
     #[error("{path}: {0}", path = .1.display())]
     Store(StoreError, PathBuf),
 }
@@ -381,12 +376,25 @@ pub fn open(
             }));
         }
     };
-    if verified.header.pubkey != hex(ours.as_bytes()) {
-        return Err(OpenError::WrongKey {
-            path: path.to_path_buf(),
-            found: verified.header.pubkey.clone(),
-            ours: hex(ours.as_bytes()),
-        });
+    // The server's key was checked against the header by `verify`. The log must also be this
+    // auction's: the same config text and mode.
+    let mismatch = |message: String| OpenError::Mismatch {
+        path: path.to_path_buf(),
+        message,
+    };
+    if verified.header.config_sha256 != sha256_hex(config_text.as_bytes()) {
+        return Err(mismatch(format!(
+            "the log was written for another config (sha256 {}); this config's is {}",
+            verified.header.config_sha256,
+            sha256_hex(config_text.as_bytes())
+        )));
+    }
+    if verified.header.mode != mode.name() {
+        return Err(mismatch(format!(
+            "a {} log cannot be opened as {}",
+            verified.header.mode,
+            mode.name()
+        )));
     }
     let mut torn = None;
     if verified.good_len < bytes.len() {

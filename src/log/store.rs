@@ -30,7 +30,7 @@ use crate::core::Seq;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "append at seq {got} refused: the log's next seq is {expected} (another writer got there first)"
+        "append at position {got} refused: the log's next position is {expected} (another writer got there first)"
     )]
     Conflict { expected: Seq, got: Seq },
     #[error("the log has halted after an earlier failure ({0}); it accepts nothing more")]

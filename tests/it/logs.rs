@@ -543,3 +543,125 @@ fn after_a_failed_sync_the_auction_halts_with_a_clear_error() {
     assert!(again.contains("the auction halts"), "{again}");
     assert_eq!(disk.after_crash(usize::MAX), before);
 }
+
+#[test]
+fn a_record_with_an_unknown_party_index_still_replays() {
+    use veiling::core::sequencer::Drive;
+    use veiling::core::{Command, LotIx, Offer, SupplierIx};
+    let dir = tempdir("unknown-index");
+    let log = dir.join("u.log");
+    let config = veiling::config::parse(crate::durability::CONFIG).unwrap();
+    let opens = config.rules.opens_at;
+    {
+        let mut opened = veiling::log::recorder::open(
+            &log,
+            &config,
+            crate::durability::CONFIG,
+            veiling::log::record::Mode::Live,
+            opens,
+            key(),
+        )
+        .unwrap();
+        let bid = Command::PlaceBid {
+            supplier: SupplierIx(9),
+            lot: LotIx(4),
+            client_bid_id: "x".into(),
+            offer: Offer::Total(rust_decimal::Decimal::ONE),
+        };
+        let steps = opened.driver.submit(opens + 1, bid).unwrap();
+        assert_eq!(steps.len(), 2, "the due tick, then the refused bid");
+    }
+    let bytes = std::fs::read(&log).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains(r##""who":"supplier:#9""##), "{text}");
+    assert!(text.contains(r##""lot":"#4""##), "{text}");
+    let v = chain::verify(&bytes, Some(&key().verifying_key()), &mut |_| {})
+        .verified
+        .unwrap();
+    chain::replay(&v, None).expect("replays");
+}
+
+#[test]
+fn replay_names_the_real_line_of_a_changed_record_and_open_refuses_another_config() {
+    let original = scenario_log("dieetvoeding-walkthrough");
+    let mut ls = lines_of(&original);
+    // Input 4 sits after the checkpoint that follows the opening tick: line 6, not 5.
+    let i = ls
+        .iter()
+        .position(|l| serde_json::from_slice::<Value>(l).unwrap()["seq"] == 4)
+        .unwrap();
+    assert_eq!(i, 5);
+    let mut v: Value = serde_json::from_slice(&ls[i]).unwrap();
+    v["outcome"] = serde_json::json!({"accepted": []});
+    ls[i] = line_of(&v);
+    rechain(&mut ls, i + 1, &key());
+    let forged = join(&ls);
+    let verified = chain::verify(&forged, Some(&key().verifying_key()), &mut |_| {})
+        .verified
+        .unwrap();
+    let problem = chain::replay(&verified, None)
+        .err()
+        .expect("the change is found");
+    assert_eq!((problem.line, problem.seq), (6, Some(4)), "{problem}");
+
+    // A log is opened only with the config and mode it was written for.
+    let dir = tempdir("open-other-config");
+    let log = dir.join("w.log");
+    std::fs::write(&log, &original).unwrap();
+    let other = veiling::config::parse(crate::durability::CONFIG).unwrap();
+    let err = veiling::log::recorder::open(
+        &log,
+        &other,
+        crate::durability::CONFIG,
+        veiling::log::record::Mode::Live,
+        other.rules.opens_at,
+        key(),
+    )
+    .err()
+    .expect("refused");
+    assert!(
+        err.to_string().contains("written for another config"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_worked_example_of_the_log_format_document_stays_true() {
+    let dir = tempdir("log-example");
+    let log = dir.join("example.log");
+    let example = root().join("tests/log-example");
+    veiling::script::run_file(
+        &example.join("example.script"),
+        None,
+        Some(veiling::script::LogTo {
+            path: log.clone(),
+            key: key(),
+        }),
+    )
+    .unwrap();
+    let bytes = std::fs::read(&log).unwrap();
+    assert_eq!(
+        bytes,
+        std::fs::read(example.join("example.log")).unwrap(),
+        "tests/log-example/example.log is no longer what the engine writes: regenerate it and docs/log-format.md"
+    );
+    let public = std::fs::read_to_string(example.join("example.pub")).unwrap();
+    assert_eq!(public.trim(), veiling::log::keys::public_hex(&key()));
+    let doc = std::fs::read_to_string(root().join("docs/log-format.md")).unwrap();
+    for (n, line) in lines_of(&bytes).iter().enumerate() {
+        let line = String::from_utf8_lossy(line);
+        // The header holds the whole config; every other line must stand in the document.
+        if n > 0 {
+            assert!(
+                doc.contains(line.as_ref()),
+                "docs/log-format.md lacks line {}: {line}",
+                n + 1
+            );
+        }
+        assert!(
+            doc.contains(&sha256_hex(line.as_bytes())),
+            "docs/log-format.md lacks the hash of line {}",
+            n + 1
+        );
+    }
+}
