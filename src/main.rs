@@ -465,7 +465,13 @@ fn verified(path: &Path) -> Result<chain::Verified, String> {
 
 fn replay(path: &Path, at_seq: Option<u64>, json: bool) -> Result<(), String> {
     let v = verified(path)?;
-    let r = chain::replay(&v, at_seq).map_err(|p| format!("{}: {p}", path.display()))?;
+    let progress = Progress::new("replaying", v.good_len);
+    let total = v.good_len;
+    let r = chain::replay_with_progress(&v, at_seq, &mut |done, all| {
+        progress.show(total * done / all.max(1))
+    });
+    progress.done();
+    let r = r.map_err(|p| format!("{}: {p}", path.display()))?;
     let head = match at_seq {
         Some(s) => v
             .lines

@@ -428,6 +428,15 @@ pub struct Replayed {
 /// Re-execute the verified records up to and including seq `until` (all by default): every
 /// recomputed record must equal the logged one byte for byte.
 pub fn replay(v: &Verified, until: Option<Seq>) -> Result<Replayed, Problem> {
+    replay_with_progress(v, until, &mut |_, _| {})
+}
+
+/// [`replay`], calling `progress(records done, records in all)` now and then.
+pub fn replay_with_progress(
+    v: &Verified,
+    until: Option<Seq>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Replayed, Problem> {
     // Line numbers in the file, for messages (checkpoints make them differ from seq + 1).
     let number = |line: &Line| {
         v.lines
@@ -463,9 +472,12 @@ pub fn replay(v: &Verified, until: Option<Seq>) -> Result<Replayed, Problem> {
     let mut now = v.header.at;
     let mut records = 0;
     let mut prev = first.hash.clone();
-    for line in &v.lines[1..] {
+    for (n, line) in v.lines[1..].iter().enumerate() {
         if until.is_some_and(|u| line.seq > u) {
             break;
+        }
+        if n % 4096 == 0 {
+            progress(n, v.lines.len());
         }
         records += 1;
         now = line.at;

@@ -665,3 +665,73 @@ fn the_worked_example_of_the_log_format_document_stays_true() {
         );
     }
 }
+
+/// Long logs show progress on a terminal and nothing on stderr otherwise (`script` gives the
+/// command a pseudo-terminal, as a person at a console would have).
+#[test]
+fn progress_on_a_terminal_only() {
+    use veiling::core::sequencer::Drive;
+    use veiling::log::recorder::{LoggedDriver, Recorder};
+    use veiling::log::store::{FileStore, LogStore, SimDisk, Writer};
+    let config_text =
+        crate::durability::CONFIG.replace("checkpoint_every = 7", "checkpoint_every = 1000");
+    let config = veiling::config::parse(&config_text).unwrap();
+    let opens = config.rules.opens_at;
+    let (recorder, header) = Recorder::start(
+        &config,
+        &config_text,
+        veiling::log::record::Mode::Live,
+        opens,
+        key(),
+    );
+    let disk = SimDisk::new(Vec::new());
+    let mut store = FileStore::new(disk.clone(), 0);
+    store.append(0, &[header]).unwrap();
+    let mut driver = LoggedDriver::new(recorder, Writer::spawn(Box::new(store)));
+    // About 5 MB of bids (memory only: the simulated disk's syncs are copies).
+    for n in 1..=11_000u64 {
+        let bid = veiling::core::Command::PlaceBid {
+            supplier: veiling::core::SupplierIx((n % 3) as u32),
+            lot: veiling::core::LotIx(0),
+            client_bid_id: format!("c{n}"),
+            offer: veiling::core::Offer::Total(rust_decimal::Decimal::new(
+                100_000_000 - n as i64,
+                2,
+            )),
+        };
+        driver.submit(opens + n as i64, bid).unwrap();
+    }
+    drop(driver);
+    let dir = tempdir("progress");
+    let log = dir.join("long.log");
+    let bytes = disk.after_crash(usize::MAX);
+    assert!(bytes.len() > 4 << 20, "{} bytes", bytes.len());
+    std::fs::write(&log, &bytes).unwrap();
+    let bin = env!("CARGO_BIN_EXE_veiling");
+    let log_s = log.to_str().unwrap();
+    for (cmd, label) in [
+        (format!("{bin} verify {log_s} --unsealed-ok"), "verifying: "),
+        (format!("{bin} replay {log_s}"), "replaying: "),
+    ] {
+        let tty = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .expect("script (util-linux) gives a pseudo-terminal");
+        let seen = String::from_utf8_lossy(&tty.stdout);
+        assert!(tty.status.success(), "{seen}");
+        assert!(
+            seen.contains(label) && seen.contains("% of"),
+            "no progress on a terminal: {seen}"
+        );
+        let piped = std::process::Command::new("sh")
+            .args(["-c", &cmd])
+            .output()
+            .unwrap();
+        assert!(piped.status.success());
+        assert!(
+            piped.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&piped.stderr)
+        );
+    }
+}
