@@ -125,9 +125,28 @@ fn header_of(v: &Value) -> Option<Header> {
     })
 }
 
+/// A public key as 64 hex digits (surrounding ASCII whitespace ignored). Only canonical
+/// encodings of points of large order are keys (RFC 8032 5.1.3 decoding): the y coordinate must
+/// be below p = 2^255 - 19, x = 0 must not carry the sign bit, and small-order ("weak") points
+/// are refused, since anyone can forge signatures that verify under them.
 pub fn parse_pubkey(hex_text: &str) -> Option<VerifyingKey> {
-    let bytes: [u8; 32] = unhex(hex_text.trim())?.try_into().ok()?;
-    VerifyingKey::from_bytes(&bytes).ok()
+    let bytes: [u8; 32] = unhex(hex_text.trim_ascii())?.try_into().ok()?;
+    let mut y = bytes;
+    let sign = y[31] >> 7;
+    y[31] &= 0x7f;
+    // y >= p: p - 1 = 0x7fff..ffec (little-endian: ec ff .. ff 7f).
+    let high_all_ones = y[1..31].iter().all(|b| *b == 0xff) && y[31] == 0x7f;
+    if high_all_ones && y[0] >= 0xed {
+        return None;
+    }
+    // x = 0 exactly when y = 1 or y = p - 1; then the sign bit must be 0.
+    let is_one = y[0] == 1 && y[1..].iter().all(|b| *b == 0);
+    let is_minus_one = high_all_ones && y[0] == 0xec;
+    if sign == 1 && (is_one || is_minus_one) {
+        return None;
+    }
+    let key = VerifyingKey::from_bytes(&bytes).ok()?;
+    (!key.is_weak()).then_some(key)
 }
 
 /// Verify a whole log. `progress` is called with the bytes done so far, now and then.

@@ -31,7 +31,7 @@ fn root() -> PathBuf {
 }
 
 /// Write the log of a scenario script with the test key; return its bytes.
-fn scenario_log(name: &str) -> Vec<u8> {
+pub fn scenario_log(name: &str) -> Vec<u8> {
     // Tests run in parallel: every call gets its own directory.
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -53,8 +53,10 @@ fn scenario_log(name: &str) -> Vec<u8> {
 }
 
 /// The sealed log of a whole simulated ziekenvervoer auction (three lots, hundreds of records).
-fn simulated_log() -> Vec<u8> {
-    let dir = tempdir("simulated-log");
+pub fn simulated_log() -> Vec<u8> {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = tempdir(&format!("simulated-log-{n}"));
     let path = root().join("auction-configs/ziekenvervoer-2021.toml");
     let (config, text) = veiling::config::load_file(&path).unwrap();
     let log = dir.join("sim.log");
@@ -108,7 +110,7 @@ fn golden_logs_and_their_replays_match_byte_for_byte() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-fn lines_of(bytes: &[u8]) -> Vec<Vec<u8>> {
+pub fn lines_of(bytes: &[u8]) -> Vec<Vec<u8>> {
     bytes
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
@@ -116,7 +118,7 @@ fn lines_of(bytes: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn join(lines: &[Vec<u8>]) -> Vec<u8> {
+pub fn join(lines: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::new();
     for l in lines {
         out.extend_from_slice(l);
@@ -133,7 +135,7 @@ fn detected(bytes: &[u8]) -> bool {
 
 /// Rewrite records from `from` on: recompute every `prev` and re-sign every checkpoint with
 /// `signer`, as a forger without the server's key would.
-fn rechain(lines: &mut [Vec<u8>], from: usize, signer: &SigningKey) {
+pub fn rechain(lines: &mut [Vec<u8>], from: usize, signer: &SigningKey) {
     let auction = serde_json::from_slice::<Value>(&lines[0]).unwrap()["auction"]
         .as_str()
         .unwrap()

@@ -5,6 +5,7 @@ mod config;
 mod core_edges;
 mod durability;
 mod golden;
+mod independent;
 mod logs;
 mod props;
 mod report;
