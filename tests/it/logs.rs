@@ -737,3 +737,33 @@ fn progress_on_a_terminal_only() {
         );
     }
 }
+
+#[test]
+fn only_canonical_large_order_public_keys_are_keys() {
+    use veiling::log::chain::parse_pubkey;
+    use veiling::log::record::hex;
+    let good = veiling::log::keys::public_hex(&key());
+    assert!(parse_pubkey(&good).is_some());
+    assert!(
+        parse_pubkey(&format!(" {good}\n")).is_some(),
+        "surrounding ASCII whitespace is fine"
+    );
+    let mut identity = [0u8; 32];
+    identity[0] = 1; // y = 1: the neutral point, of order 1.
+    assert!(
+        parse_pubkey(&hex(&identity)).is_none(),
+        "small-order point accepted"
+    );
+    let mut signed_identity = identity;
+    signed_identity[31] |= 0x80; // x = 0 with the sign bit set: not canonical.
+    assert!(parse_pubkey(&hex(&signed_identity)).is_none());
+    let mut y_is_p = [0xffu8; 32];
+    y_is_p[0] = 0xed;
+    y_is_p[31] = 0x7f; // y = p: not canonical.
+    assert!(parse_pubkey(&hex(&y_is_p)).is_none());
+    assert!(
+        parse_pubkey(&good.to_uppercase()).is_none(),
+        "hex is lower-case"
+    );
+    assert!(parse_pubkey(&good[..62]).is_none());
+}
