@@ -686,7 +686,11 @@ impl Auction {
                 }) {
                     return Err(Rejection::PendingRequest { request: p.request });
                 }
-                let lot_rules = &self.rules.lots[lot.ix()];
+                let lot_rules = self
+                    .rules
+                    .lots
+                    .get(lot.ix())
+                    .ok_or(Rejection::UnknownLot { lot: *lot })?;
                 let winners: Vec<Winner> = state
                     .ladder
                     .iter()
