@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn veiling(args: &[&str]) -> Output {
+/// Run the real binary from the package root.
+pub fn veiling(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_veiling"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))

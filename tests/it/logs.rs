@@ -376,12 +376,7 @@ fn verify_and_replay_from_the_command_line() {
     std::fs::write(&log, scenario_log("dieetvoeding-walkthrough")).unwrap();
     let pubkey = dir.join("server.pub");
     std::fs::write(&pubkey, veiling::log::keys::public_hex(&key())).unwrap();
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_veiling"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = crate::cli::veiling;
     let log_s = log.to_str().unwrap();
     let ok = run(&["verify", log_s, "--pubkey", pubkey.to_str().unwrap()]);
     assert!(ok.status.success());
@@ -477,12 +472,7 @@ fn keygen_writes_a_private_key_once_and_a_readable_key_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempdir("keygen");
     let path = dir.join("server.key");
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_veiling"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = crate::cli::veiling;
     let p = path.to_str().unwrap();
     let o = run(&["keygen", "--out", p]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

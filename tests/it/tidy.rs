@@ -114,13 +114,17 @@ fn no_stubs_or_ignored_tests() {
     let mut problems = Vec::new();
     for dir in ["src", "tests", "benches"] {
         for file in rust_files(&root().join(dir)) {
-            if file.ends_with("tidy.rs") {
-                continue;
-            }
             let text = std::fs::read_to_string(&file).unwrap();
             for (n, line) in text.lines().enumerate() {
-                for word in ["todo!(", "unimplemented!(", "#[ignore"] {
-                    if line.contains(word) {
+                // Built from parts, so that this file is not itself a match (for this test or
+                // for tools that grep the tree).
+                let words = [
+                    format!("{}!(", "todo"),
+                    format!("{}!(", "unimplemented"),
+                    format!("#[{}", "ignore"),
+                ];
+                for word in &words {
+                    if line.contains(word.as_str()) {
                         problems.push(format!("{}:{}: {word}", file.display(), n + 1));
                     }
                 }
