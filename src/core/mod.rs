@@ -210,9 +210,6 @@ impl Auction {
     pub fn phase(&self) -> AuctionPhase {
         self.phase
     }
-    pub fn clock(&self) -> TimeMs {
-        self.clock
-    }
     pub fn lot(&self, lot: LotIx) -> Option<&LotState> {
         self.lots.get(lot.ix())
     }

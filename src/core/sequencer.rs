@@ -41,10 +41,6 @@ impl Sequencer {
         &self.auction
     }
 
-    pub fn into_auction(self) -> Auction {
-        self.auction
-    }
-
     /// The time of the latest input (receipt times never go back: an earlier `at` is raised).
     pub fn now(&self) -> TimeMs {
         self.now

@@ -7,7 +7,7 @@ use ed25519_dalek::SigningKey;
 
 use super::chain::{self, Problem};
 use super::record::*;
-use super::store::{DiskStore, StoreError, Writer, sync_dir};
+use super::store::{DiskStore, Writer, sync_dir};
 use crate::config::AuctionConfig;
 use crate::core::sequencer::{Drive, Sequencer, Step};
 use crate::core::*;
@@ -289,8 +289,6 @@ pub enum OpenError {
     Corrupt { path: PathBuf, problem: Problem },
     #[error("{path}: {message}")]
     Mismatch { path: PathBuf, message: String },
-    #[error("{path}: {0}", path = .1.display())]
-    Store(StoreError, PathBuf),
 }
 
 /// What opening a log did.

@@ -20,7 +20,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -155,7 +155,6 @@ impl<F: LogFile> LogStore for FileStore<F> {
 /// A file store on disk that can also read itself back.
 pub struct DiskStore {
     inner: FileStore<File>,
-    path: PathBuf,
 }
 
 impl DiskStore {
@@ -164,12 +163,7 @@ impl DiskStore {
         let file = OpenOptions::new().read(true).append(true).open(path)?;
         Ok(DiskStore {
             inner: FileStore::new(file, next_seq),
-            path: path.to_path_buf(),
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Create a new log file holding `header` (durable, directory entry included).
@@ -185,7 +179,6 @@ impl DiskStore {
         sync_dir(path)?;
         Ok(DiskStore {
             inner: FileStore::new(file, 1),
-            path: path.to_path_buf(),
         })
     }
 }
