@@ -41,32 +41,7 @@ enum Cmd {
     /// Run a whole auction in-process on a virtual clock with seeded bidder strategies (steady,
     /// sniper, fat-finger, duplicate sender), write its log, and print the per-lot results.
     /// Same seed and key, same output and same log, byte for byte.
-    Simulate {
-        /// The auction config; without it, the embedded dieetvoeding-2024 example.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// How many bidders: the config's first K suppliers, plus simulated ones beyond those
-        /// (not with a log: the log's config must be the one that ran).
-        #[arg(long)]
-        bidders: Option<usize>,
-        /// Print every input and outcome before the results.
-        #[arg(long)]
-        verbose: bool,
-        /// Where the server key and the logs live.
-        #[arg(long, default_value = "data")]
-        data_dir: PathBuf,
-        /// Write the log here (a new file) instead of DATA_DIR/simulate/AUCTION-seed-N.log.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Do not write a log.
-        #[arg(long, conflicts_with = "out")]
-        no_log: bool,
-        /// The signing key (default DATA_DIR/server.key, created if missing).
-        #[arg(long)]
-        key: Option<PathBuf>,
-    },
+    Simulate(SimArgs),
     /// Run a scenario script (timed bids, ticks, auctioneer actions) and print every outcome and
     /// the final standings. See docs/script.md.
     Script {
@@ -145,25 +120,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::CheckConfig { files } => return check_config(&files),
-        Cmd::Simulate {
-            config,
-            seed,
-            bidders,
-            verbose,
-            data_dir,
-            out,
-            no_log,
-            key,
-        } => simulate(SimArgs {
-            config,
-            seed,
-            bidders,
-            verbose,
-            data_dir,
-            out,
-            no_log,
-            key,
-        }),
+        Cmd::Simulate(args) => simulate(args),
         Cmd::Script {
             file,
             config,
@@ -263,14 +220,31 @@ fn server_key(key: Option<&Path>, data_dir: &Path) -> Result<ed25519_dalek::Sign
     Ok(key)
 }
 
+#[derive(clap::Args)]
 struct SimArgs {
+    /// The auction config; without it, the embedded dieetvoeding-2024 example.
+    #[arg(long)]
     config: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// How many bidders: the config's first K suppliers, plus simulated ones beyond those
+    /// (not with a log: the log's config must be the one that ran).
+    #[arg(long)]
     bidders: Option<usize>,
+    /// Print every input and outcome before the results.
+    #[arg(long)]
     verbose: bool,
+    /// Where the server key and the logs live.
+    #[arg(long, default_value = "data")]
     data_dir: PathBuf,
+    /// Write the log here (a new file) instead of DATA_DIR/simulate/AUCTION-seed-N.log.
+    #[arg(long)]
     out: Option<PathBuf>,
+    /// Do not write a log.
+    #[arg(long, conflicts_with = "out")]
     no_log: bool,
+    /// The signing key (default DATA_DIR/server.key, created if missing).
+    #[arg(long)]
     key: Option<PathBuf>,
 }
 
