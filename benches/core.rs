@@ -139,17 +139,7 @@ fn simulated_log(dir: &std::path::Path) -> Vec<u8> {
     let log = dir.join("bench.log");
     let _ = std::fs::remove_file(&log);
     let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-    let mut opened = veiling::log::recorder::open(
-        &log,
-        &config,
-        &text,
-        veiling::log::record::Mode::Live,
-        config.rules.opens_at,
-        key,
-    )
-    .expect("open");
-    veiling::simulate::simulate_with(config, 1, &mut opened.driver).expect("simulate");
-    drop(opened);
+    veiling::simulate::simulate_logged(config, &text, 1, &log, key).expect("simulate");
     std::fs::read(&log).expect("read")
 }
 

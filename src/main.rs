@@ -281,19 +281,15 @@ fn simulate(a: SimArgs) -> Result<(), String> {
                 p
             }
         };
-        let at = config.rules.opens_at;
-        let mut opened = recorder::open(&path, &config, &text, record::Mode::Live, at, key)
-            .map_err(|e| e.to_string())?;
-        let run = veiling::simulate::simulate_with(config, seed, &mut opened.driver)?;
-        let head = opened.driver.recorder.head().to_string();
-        let records = opened.driver.recorder.records();
-        drop(opened);
+        let logged = veiling::simulate::simulate_logged(config, &text, seed, &path, key)?;
         eprintln!(
-            "log: {} ({records} records, head {head}); check it with: veiling verify {}",
+            "log: {} ({} records, head {}); check it with: veiling verify {}",
             path.display(),
+            logged.records,
+            logged.head,
             path.display()
         );
-        run
+        logged.run
     };
     if a.verbose {
         out!("{}", run.transcript);

@@ -112,6 +112,42 @@ pub fn simulate(config: AuctionConfig, seed: u64) -> Result<SimRun, String> {
     simulate_with(config, seed, &mut driver)
 }
 
+/// A simulation written to a new durable log.
+pub struct LoggedSim {
+    pub run: SimRun,
+    /// Records in the log (header and checkpoints included) and the hash of the last one.
+    pub records: u64,
+    pub head: String,
+}
+
+/// Simulate into a new log at `path` (refused if the file exists), every input durable before
+/// the next, signed with `key`; the log's header is dated at the auction's opening.
+pub fn simulate_logged(
+    config: AuctionConfig,
+    config_text: &str,
+    seed: u64,
+    path: &std::path::Path,
+    key: ed25519_dalek::SigningKey,
+) -> Result<LoggedSim, String> {
+    use crate::log::{record::Mode, recorder};
+    if path.exists() {
+        return Err(format!(
+            "{} exists: a simulation writes a new log",
+            path.display()
+        ));
+    }
+    let at = config.rules.opens_at;
+    let mut opened = recorder::open(path, &config, config_text, Mode::Live, at, key)
+        .map_err(|e| e.to_string())?;
+    let run = simulate_with(config, seed, &mut opened.driver)?;
+    Ok(LoggedSim {
+        run,
+        records: opened.driver.recorder.records(),
+        head: opened.driver.recorder.head().to_string(),
+    })
+    // Dropping `opened` stops the writer after everything queued is synced.
+}
+
 /// Simulate through any driver (for instance one that writes the durable log first).
 pub fn simulate_with(
     config: AuctionConfig,

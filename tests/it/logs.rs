@@ -60,18 +60,24 @@ pub fn simulated_log() -> Vec<u8> {
     let path = root().join("auction-configs/ziekenvervoer-2021.toml");
     let (config, text) = veiling::config::load_file(&path).unwrap();
     let log = dir.join("sim.log");
-    let mut opened = veiling::log::recorder::open(
-        &log,
+    veiling::simulate::simulate_logged(config, &text, 5, &log, key()).unwrap();
+    std::fs::read(&log).unwrap()
+}
+
+/// Open (or create) a log for the durability test's config, signed with the test key.
+fn open_test_log(
+    path: &Path,
+) -> Result<veiling::log::recorder::Opened, veiling::log::recorder::OpenError> {
+    let config = veiling::config::parse(crate::durability::CONFIG).unwrap();
+    let at = config.rules.opens_at;
+    veiling::log::recorder::open(
+        path,
         &config,
-        &text,
+        crate::durability::CONFIG,
         veiling::log::record::Mode::Live,
-        config.rules.opens_at,
+        at,
         key(),
     )
-    .unwrap();
-    veiling::simulate::simulate_with(config, 5, &mut opened.driver).unwrap();
-    drop(opened);
-    std::fs::read(&log).unwrap()
 }
 
 /// What `veiling replay` prints, from the library.
@@ -423,16 +429,7 @@ fn opening_a_log_cuts_a_torn_tail_into_a_side_file_and_refuses_a_changed_outcome
     let dir = tempdir("open-recovery");
     let log = dir.join("a.log");
     let config = veiling::config::parse(crate::durability::CONFIG).unwrap();
-    let open = |log: &Path| {
-        veiling::log::recorder::open(
-            log,
-            &config,
-            crate::durability::CONFIG,
-            veiling::log::record::Mode::Live,
-            config.rules.opens_at,
-            key(),
-        )
-    };
+    let open = open_test_log;
     {
         let mut opened = open(&log).unwrap();
         assert!(opened.created);
@@ -545,15 +542,7 @@ fn a_record_with_an_unknown_party_index_still_replays() {
     let config = veiling::config::parse(crate::durability::CONFIG).unwrap();
     let opens = config.rules.opens_at;
     {
-        let mut opened = veiling::log::recorder::open(
-            &log,
-            &config,
-            crate::durability::CONFIG,
-            veiling::log::record::Mode::Live,
-            opens,
-            key(),
-        )
-        .unwrap();
+        let mut opened = open_test_log(&log).unwrap();
         let bid = Command::PlaceBid {
             supplier: SupplierIx(9),
             lot: LotIx(4),
@@ -600,17 +589,7 @@ fn replay_names_the_real_line_of_a_changed_record_and_open_refuses_another_confi
     let dir = tempdir("open-other-config");
     let log = dir.join("w.log");
     std::fs::write(&log, &original).unwrap();
-    let other = veiling::config::parse(crate::durability::CONFIG).unwrap();
-    let err = veiling::log::recorder::open(
-        &log,
-        &other,
-        crate::durability::CONFIG,
-        veiling::log::record::Mode::Live,
-        other.rules.opens_at,
-        key(),
-    )
-    .err()
-    .expect("refused");
+    let err = open_test_log(&log).err().expect("refused");
     assert!(
         err.to_string().contains("written for another config"),
         "{err}"
