@@ -339,13 +339,7 @@ pub fn open(
         let torn = if bytes.is_empty() {
             None
         } else {
-            let side = side_file(path, 0).map_err(io)?;
-            std::fs::write(&side, &bytes).map_err(io)?;
-            std::fs::File::open(&side)
-                .and_then(|f| f.sync_all())
-                .map_err(io)?;
-            sync_dir(&side).map_err(io)?;
-            Some((bytes.len(), side))
+            Some((bytes.len(), keep_aside(path, 0, &bytes).map_err(io)?))
         };
         std::fs::remove_file(path).map_err(io)?;
         let (recorder, header) = Recorder::start(config, config_text, mode, now, key);
@@ -397,12 +391,8 @@ pub fn open(
     let mut torn = None;
     if verified.good_len < bytes.len() {
         // Keep the cut bytes beside the log, durable, before cutting.
-        let side = side_file(path, verified.next_seq()).map_err(io)?;
-        std::fs::write(&side, &bytes[verified.good_len..]).map_err(io)?;
-        std::fs::File::open(&side)
-            .and_then(|f| f.sync_all())
-            .map_err(io)?;
-        sync_dir(&side).map_err(io)?;
+        let side =
+            keep_aside(path, verified.next_seq(), &bytes[verified.good_len..]).map_err(io)?;
         let file = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
@@ -422,6 +412,16 @@ pub fn open(
         torn,
         records,
     })
+}
+
+/// Write `bytes` to a new side file beside the log and make it durable (file and directory
+/// entry), so that cut bytes survive a crash during recovery.
+fn keep_aside(path: &Path, seq: Seq, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let side = side_file(path, seq)?;
+    std::fs::write(&side, bytes)?;
+    std::fs::File::open(&side)?.sync_all()?;
+    sync_dir(&side)?;
+    Ok(side)
 }
 
 /// `LOG.torn-at-SEQ` (with `.N` added if that exists already); never an existing file.

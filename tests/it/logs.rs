@@ -594,6 +594,34 @@ fn replay_names_the_real_line_of_a_changed_record_and_open_refuses_another_confi
         err.to_string().contains("written for another config"),
         "{err}"
     );
+    // With its own config, but as a practice log: live and practice logs never mix.
+    let (config, text) =
+        veiling::config::load_file(&root().join("auction-configs/dieetvoeding-2024.toml")).unwrap();
+    let err = veiling::log::recorder::open(
+        &log,
+        &config,
+        &text,
+        veiling::log::record::Mode::Practice,
+        config.rules.opens_at,
+        key(),
+    )
+    .err()
+    .expect("refused");
+    assert!(
+        err.to_string()
+            .contains("a live log cannot be opened as practice"),
+        "{err}"
+    );
+    // As the live log it is, it opens.
+    let live = veiling::log::recorder::open(
+        &log,
+        &config,
+        &text,
+        veiling::log::record::Mode::Live,
+        config.rules.opens_at,
+        key(),
+    );
+    assert!(live.is_ok(), "{:?}", live.err());
 }
 
 #[test]
