@@ -556,21 +556,25 @@ impl Auction {
     ) -> Result<Vec<Event>, Rejection> {
         let reason = reason.to_string();
         match action {
-            Action::Pause => match self.phase {
-                AuctionPhase::Open => Ok(vec![Event::AuctionPaused { at, by, reason }]),
-                AuctionPhase::Paused { .. } => Err(Rejection::AuctionPaused),
-                _ => self.check_running().map(|()| Vec::new()),
-            },
-            Action::Resume => match self.phase {
-                AuctionPhase::Paused { since } => Ok(vec![Event::AuctionResumed {
-                    at,
-                    by,
-                    reason,
-                    paused_ms: at - since,
-                }]),
-                AuctionPhase::Open => Err(Rejection::NotPaused),
-                _ => self.check_running().map(|()| Vec::new()),
-            },
+            Action::Pause => {
+                self.check_running()?;
+                match self.phase {
+                    AuctionPhase::Paused { .. } => Err(Rejection::AuctionPaused),
+                    _ => Ok(vec![Event::AuctionPaused { at, by, reason }]),
+                }
+            }
+            Action::Resume => {
+                self.check_running()?;
+                match self.phase {
+                    AuctionPhase::Paused { since } => Ok(vec![Event::AuctionResumed {
+                        at,
+                        by,
+                        reason,
+                        paused_ms: at - since,
+                    }]),
+                    _ => Err(Rejection::NotPaused),
+                }
+            }
             Action::Extend { lot, by_ms } => {
                 self.check_running()?;
                 let state = self.lot_state(*lot)?;
