@@ -62,16 +62,25 @@ impl<'a> Renderer<'a> {
             .map_or_else(|| format!("auctioneer#{}", a.0), |x| x.id.clone())
     }
 
+    /// An action as the script language writes it, without the auctioneer: `void #7`.
     pub fn action(&self, action: &Action) -> String {
+        match self.action_args(action) {
+            Some(args) => format!("{} {args}", action.name()),
+            None => action.name().to_string(),
+        }
+    }
+
+    /// The arguments that follow an action's verb, if any.
+    fn action_args(&self, action: &Action) -> Option<String> {
         match action {
-            Action::Pause | Action::Resume | Action::Terminate => action.name().to_string(),
+            Action::Pause | Action::Resume | Action::Terminate => None,
             Action::Extend { lot, by_ms } => {
-                format!("extend {} {}", self.lot(*lot), format_duration(*by_ms))
+                Some(format!("{} {}", self.lot(*lot), format_duration(*by_ms)))
             }
-            Action::VoidBid { bid } => format!("void #{bid}"),
-            Action::Disqualify { supplier } => format!("disqualify {}", self.supplier(*supplier)),
-            Action::Message { text } => format!("message text={}", quote(text)),
-            Action::Award { lot } => format!("award {}", self.lot(*lot)),
+            Action::VoidBid { bid } => Some(format!("#{bid}")),
+            Action::Disqualify { supplier } => Some(self.supplier(*supplier)),
+            Action::Message { text } => Some(format!("text={}", quote(text))),
+            Action::Award { lot } => Some(self.lot(*lot)),
         }
     }
 
@@ -95,15 +104,13 @@ impl<'a> Renderer<'a> {
                 }
             ),
             Command::Act { by, action, reason } => {
-                let mut parts = self
-                    .action(action)
-                    .splitn(2, ' ')
-                    .map(str::to_string)
-                    .collect::<Vec<_>>();
-                let verb = parts.remove(0);
-                let rest = parts.pop().map(|r| format!(" {r}")).unwrap_or_default();
+                let args = self
+                    .action_args(action)
+                    .map(|a| format!(" {a}"))
+                    .unwrap_or_default();
                 format!(
-                    "{verb} {}{rest} reason={}",
+                    "{} {}{args} reason={}",
+                    action.name(),
                     self.auctioneer(*by),
                     quote(reason)
                 )
