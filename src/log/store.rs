@@ -217,7 +217,8 @@ impl LogStore for DiskStore {
 
 /// Jobs waiting for the writer at most; a full queue makes the caller wait (backpressure).
 pub const WRITER_QUEUE_MAX: usize = 4096;
-/// Records written and synced together at most (one group commit).
+/// A group commit stops taking queued jobs once it holds this many records (the job that
+/// reaches the limit is taken whole, so a batch can exceed it by that one job's records).
 pub const BATCH_RECORDS_MAX: usize = 4096;
 
 struct Job {
@@ -235,8 +236,9 @@ impl Pending {
     }
 }
 
-/// The dedicated writer: a thread that takes whatever is queued (up to [`BATCH_RECORDS_MAX`]
-/// records), appends it in one write, syncs once, and only then completes every job in the batch.
+/// The dedicated writer: a thread that takes whatever is queued (until the batch holds
+/// [`BATCH_RECORDS_MAX`] records), appends it in one write, syncs once, and only then completes
+/// every job in the batch.
 pub struct Writer {
     tx: Option<SyncSender<Job>>,
     thread: Option<JoinHandle<()>>,
