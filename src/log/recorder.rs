@@ -210,8 +210,9 @@ impl Recorder {
 pub struct LoggedDriver {
     pub recorder: Recorder,
     pub writer: Writer,
-    /// Receipts of every step, in order.
-    pub receipts: Vec<Receipt>,
+    /// The receipts of the steps the last successful `submit` or `advance` returned, in order
+    /// (only those: the driver keeps nothing that grows with the auction).
+    pub last_receipts: Vec<Receipt>,
     halted: Option<String>,
 }
 
@@ -220,7 +221,7 @@ impl LoggedDriver {
         LoggedDriver {
             recorder,
             writer,
-            receipts: Vec::new(),
+            last_receipts: Vec::new(),
             halted: None,
         }
     }
@@ -229,6 +230,7 @@ impl LoggedDriver {
         if let Some(why) = &self.halted {
             return Err(why.clone());
         }
+        self.last_receipts.clear();
         if batch.records.is_empty() {
             return Ok(Vec::new());
         }
@@ -240,7 +242,7 @@ impl LoggedDriver {
         }
         let mut steps = Vec::with_capacity(batch.steps.len());
         for (step, receipt) in batch.steps {
-            self.receipts.push(receipt);
+            self.last_receipts.push(receipt);
             steps.push(step);
         }
         Ok(steps)

@@ -92,13 +92,15 @@ fn run_until_cut(disk: &SimDisk, cut: u64, planted: bool, inputs: u64) -> Vec<Re
         return Vec::new();
     }
     let mut driver = LoggedDriver::new(recorder, Writer::spawn(Box::new(store)));
+    let mut receipts = Vec::new();
     for i in 0..inputs {
         let at = opens + i as i64 * 1000;
         if driver.submit(at, bid(i + 1)).is_err() {
             break;
         }
+        receipts.extend(driver.last_receipts.iter().cloned());
     }
-    driver.receipts.clone()
+    receipts
 }
 
 /// Receipts not found in the recovered image, and whether what was recovered replays.

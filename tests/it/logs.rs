@@ -551,6 +551,13 @@ fn a_record_with_an_unknown_party_index_still_replays() {
         };
         let steps = opened.driver.submit(opens + 1, bid).unwrap();
         assert_eq!(steps.len(), 2, "the due tick, then the refused bid");
+        // Receipts of exactly the steps returned, in order; the next submit replaces them.
+        let seqs = |d: &veiling::log::recorder::LoggedDriver| -> Vec<u64> {
+            d.last_receipts.iter().map(|r| r.seq).collect()
+        };
+        assert_eq!(seqs(&opened.driver), vec![1, 2]);
+        opened.driver.submit(opens + 2, Command::Tick).unwrap();
+        assert_eq!(seqs(&opened.driver), vec![3]);
     }
     let bytes = std::fs::read(&log).unwrap();
     let text = String::from_utf8_lossy(&bytes);
