@@ -8,5 +8,6 @@ pub mod log;
 pub mod render;
 pub mod rng;
 pub mod script;
+pub mod server;
 pub mod simulate;
 pub mod time;

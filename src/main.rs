@@ -101,6 +101,31 @@ enum Cmd {
         #[arg(long)]
         pubkey: Option<PathBuf>,
     },
+    /// Serve live auctions over WebSocket (ws://LISTEN/ws), with /livez, /readyz and /metrics
+    /// on the same port. Each auction's log is DATA_DIR/<auction-id>/live.log; its participant
+    /// tokens are written once to DATA_DIR/<auction-id>/credentials.json (mode 0600). A restart
+    /// recovers every auction from its log. Stops gracefully on SIGINT or SIGTERM.
+    Serve {
+        /// Auction configs (one auction each).
+        #[arg(long = "config", required = true, num_args = 1..)]
+        configs: Vec<PathBuf>,
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// For demonstrations and practice: move a new auction's schedule so it opens SECONDS
+        /// from now (recorded in its log). A previous demonstration run of the same auction that
+        /// has ended is moved aside to DATA_DIR/<auction-id>.ended-N first.
+        #[arg(long, value_name = "SECONDS")]
+        start_in: Option<u32>,
+        /// An allowed Origin for browser clients (repeatable). Default: this server's own
+        /// http://127.0.0.1:PORT and http://localhost:PORT.
+        #[arg(long = "allow-origin")]
+        origins: Vec<String>,
+        /// Operational log level: error, warn, info, debug or trace (never tokens or bids).
+        #[arg(long, default_value = "info")]
+        log_level: String,
+    },
     /// (For the crash test.) Open a log, recovering it, then append bids and print an "ack SEQ
     /// HASH" line for each once it is durable.
     #[command(hide = true)]
@@ -114,6 +139,96 @@ enum Cmd {
         #[arg(long)]
         bids: u64,
     },
+}
+
+fn serve(
+    configs: Vec<PathBuf>,
+    data_dir: PathBuf,
+    listen: std::net::SocketAddr,
+    start_in: Option<u32>,
+    origins: Vec<String>,
+    log_level: &str,
+) -> Result<(), String> {
+    use veiling::server;
+    let level: tracing::Level = log_level
+        .parse()
+        .map_err(|_| format!("--log-level {log_level}: use error, warn, info, debug or trace"))?;
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let mut opts = server::Options::new(configs, data_dir);
+        opts.listen = listen;
+        opts.start_in_ms = start_in.map(|s| i64::from(s) * 1000);
+        opts.origins = origins;
+        let (server, started) = server::start(opts).await?;
+        for (s, entry) in started.iter().zip(&server.shared.auctions) {
+            let c = &entry.config;
+            if let Some(old) = &s.archived {
+                outln!(
+                    "{}: the previous demonstration run has ended; moved to {}",
+                    s.auction,
+                    old.display()
+                );
+            }
+            outln!(
+                "{}: {} {} ({} records); credentials in {}",
+                s.auction,
+                if s.created {
+                    "new log"
+                } else {
+                    "recovered log"
+                },
+                s.log.display(),
+                s.records,
+                s.credentials.display()
+            );
+            if s.schedule_shift_ms != 0 {
+                outln!(
+                    "{}: schedule shifted by {} (recorded in the log)",
+                    s.auction,
+                    veiling::time::format_duration(s.schedule_shift_ms)
+                );
+            }
+            outln!(
+                "{}: opens {} ({})",
+                s.auction,
+                veiling::time::format_time(c.rules.opens_at, &c.time_zone),
+                c.time_zone_name
+            );
+        }
+        outln!(
+            "listening on ws://{}/ws (health: http://{}/readyz)",
+            server.addr,
+            server.addr
+        );
+        wait_for_signal().await;
+        outln!("stopping: finishing the batch in flight, closing connections");
+        server.shutdown().await;
+        outln!("stopped");
+        Ok(())
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -135,6 +250,14 @@ fn main() -> ExitCode {
             unsealed_ok,
         } => return verify(&log, pubkey.as_deref(), unsealed_ok),
         Cmd::Replay { log, at_seq, json } => replay(&log, at_seq, json),
+        Cmd::Serve {
+            configs,
+            data_dir,
+            listen,
+            start_in,
+            origins,
+            log_level,
+        } => serve(configs, data_dir, listen, start_in, origins, &log_level),
         Cmd::Report { log, out, pubkey } => report(&log, &out, pubkey.as_deref()),
         Cmd::CrashWriter {
             log,
@@ -498,7 +621,7 @@ fn crash_writer(log: &Path, config_path: &Path, key_path: &Path, bids: u64) -> R
     let opens = config.rules.opens_at;
     let suppliers = config.rules.suppliers.len() as u64;
     let ceiling = config.rules.lots[0].ceiling;
-    let mut opened = recorder::open(log, &config, &text, record::Mode::Live, opens, key)
+    let mut opened = recorder::open(log, &config, &text, record::Mode::Live, opens, key, None)
         .map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();
     let torn = opened.torn.as_ref().map_or(0, |(n, _)| *n);

@@ -243,6 +243,7 @@ impl Runner {
                         crate::log::record::Mode::Live,
                         self.now,
                         log.key,
+                        None,
                     )
                     .map_err(|e| ScriptError {
                         line: n,

@@ -137,7 +137,7 @@ pub fn simulate_logged(
         ));
     }
     let at = config.rules.opens_at;
-    let mut opened = recorder::open(path, &config, config_text, Mode::Live, at, key)
+    let mut opened = recorder::open(path, &config, config_text, Mode::Live, at, key, None)
         .map_err(|e| e.to_string())?;
     let run = simulate_with(config, seed, &mut opened.driver)?;
     Ok(LoggedSim {

@@ -35,6 +35,28 @@ pub struct AuctionConfig {
     pub observer_buyer: Vec<Option<usize>>,
     /// A signed checkpoint at least every this many log records (besides every phase change).
     pub log_checkpoint_every: u64,
+    /// How far the schedule was moved from the config's own times (see
+    /// [`AuctionConfig::shift_schedule`]); 0 when it runs as written. A log records it.
+    pub schedule_shift_ms: i64,
+}
+
+impl AuctionConfig {
+    /// Move every time in the schedule (invitation, opening, closing) by `ms`, keeping their
+    /// distances: a demonstration run of a shipped config whose dates have passed starts now.
+    /// The shift is part of the config from then on: the log's header records it and replay
+    /// applies it again.
+    pub fn shift_schedule(&mut self, ms: i64) {
+        self.schedule_shift_ms += ms;
+        self.invited_at = self.invited_at.map(|t| t + ms);
+        self.rules.opens_at += ms;
+        match &mut self.rules.timing {
+            LotTiming::Parallel { closes_at } => *closes_at += ms,
+            LotTiming::Staggered {
+                first_closes_at, ..
+            } => *first_closes_at += ms,
+            LotTiming::Serial { .. } => {}
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -421,6 +443,7 @@ impl Validator {
             buyers,
             observer_buyer,
             log_checkpoint_every: u64::from(raw.log.checkpoint_every),
+            schedule_shift_ms: 0,
         })
     }
 

@@ -21,6 +21,8 @@ pub struct Header {
     pub config_sha256: String,
     pub config: String,
     pub pubkey: String,
+    /// How far the config's schedule was moved (0 when the header has no `schedule_shift_ms`).
+    pub schedule_shift_ms: i64,
 }
 
 /// One record of a verified log.
@@ -122,6 +124,10 @@ fn header_of(v: &Value) -> Option<Header> {
         config_sha256: s("config_sha256")?,
         config: s("config")?,
         pubkey: s("pubkey")?,
+        schedule_shift_ms: match v.get("schedule_shift_ms") {
+            None => 0,
+            Some(n) => n.as_i64().filter(|&n| n != 0)?,
+        },
     })
 }
 
@@ -348,15 +354,20 @@ fn check_line(
             "mode",
             "prev",
             "pubkey",
+            "schedule_shift_ms",
             "seq",
         ],
         "input" => &["at", "cmd", "kind", "outcome", "prev", "seq", "who"],
         "checkpoint" => &["at", "final", "head", "head_seq", "kind", "prev", "sig"],
         _ => &[],
     };
+    // `schedule_shift_ms` is the one optional key (a header's, present only when non-zero).
     if let Some(map) = value.as_object()
         && !fields.is_empty()
-        && !map.keys().map(String::as_str).eq(fields.iter().copied())
+        && !map.keys().map(String::as_str).eq(fields
+            .iter()
+            .copied()
+            .filter(|f| *f != "schedule_shift_ms" || map.contains_key(*f)))
     {
         let keys: Vec<&str> = map.keys().map(String::as_str).collect();
         return bad(format!(
@@ -475,12 +486,13 @@ pub fn replay_with_progress(
         reason: "empty log".into(),
         torn_tail: false,
     })?;
-    let config = config::parse(&v.header.config).map_err(|e| {
+    let mut config = config::parse(&v.header.config).map_err(|e| {
         problem(
             first,
             format!("the embedded config does not validate with this engine:\n{e}"),
         )
     })?;
+    config.shift_schedule(v.header.schedule_shift_ms);
     let names_rules = config.rules.clone();
     let names = Names {
         rules: &names_rules,

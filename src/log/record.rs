@@ -489,14 +489,20 @@ pub fn header_line(
     at: TimeMs,
     config_text: &str,
     pubkey_hex: &str,
+    schedule_shift_ms: i64,
 ) -> Vec<u8> {
-    line_of(&json!({
+    let mut header = json!({
         "seq": 0, "prev": ZERO_HASH, "kind": "header", "at": at,
         "format": FORMAT, "engine": concat!("veiling/", env!("CARGO_PKG_VERSION")),
         "auction": auction, "mode": mode.name(),
         "config_sha256": sha256_hex(config_text.as_bytes()), "config": config_text,
         "pubkey": pubkey_hex,
-    }))
+    });
+    // Present only when the schedule was moved (`veiling serve --start-in`).
+    if schedule_shift_ms != 0 {
+        header["schedule_shift_ms"] = json!(schedule_shift_ms);
+    }
+    line_of(&header)
 }
 
 /// One input and its outcome.

@@ -77,6 +77,7 @@ impl Recorder {
             at,
             config_text,
             &hex(key.verifying_key().as_bytes()),
+            config.schedule_shift_ms,
         );
         let recorder = Recorder {
             seq: Sequencer::resume(Auction::new(config.rules.clone()), 1, at),
@@ -175,21 +176,45 @@ impl Recorder {
         }
     }
 
-    /// Sequence a command (after any due tick) into records.
-    pub fn submit(&mut self, at: TimeMs, command: Command) -> Batch {
-        let mut batch = Batch {
+    /// An empty batch that starts at the current end of the log.
+    pub fn empty_batch(&self) -> Batch {
+        Batch {
             position: self.position,
             records: Vec::new(),
             steps: Vec::new(),
-        };
+        }
+    }
+
+    /// Sequence a command (after any due tick) into records.
+    pub fn submit(&mut self, at: TimeMs, command: Command) -> Batch {
+        let mut batch = self.empty_batch();
+        self.submit_into(&mut batch, at, command);
+        batch
+    }
+
+    /// Sequence a command (after any due tick) onto the end of `batch`, which must be this
+    /// recorder's current batch (from [`Recorder::empty_batch`], with nothing appended since):
+    /// the server's actor collects many commands into one group commit this way.
+    pub fn submit_into(&mut self, batch: &mut Batch, at: TimeMs, command: Command) {
+        debug_assert_eq!(batch.position + batch.records.len() as u64, self.position);
         if !matches!(command, Command::Tick)
             && let Some(tick) = self.seq.advance(at)
         {
-            self.record(&mut batch, tick);
+            self.record(batch, tick);
         }
         let step = self.seq.sequence(at, command);
-        self.record(&mut batch, step);
-        batch
+        self.record(batch, step);
+    }
+
+    /// The due tick at `at`, if any, onto the end of `batch`. Returns whether there was one.
+    pub fn advance_into(&mut self, batch: &mut Batch, at: TimeMs) -> bool {
+        match self.seq.advance(at) {
+            Some(step) => {
+                self.record(batch, step);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The due tick at `at`, if any, as records.
@@ -226,6 +251,35 @@ impl LoggedDriver {
         }
     }
 
+    /// Why the driver refuses everything, if it does: a log write failed earlier.
+    pub fn halted(&self) -> Option<&str> {
+        self.halted.as_deref()
+    }
+
+    /// Refuse everything from now on (a write of a batch staged with `Recorder::submit_into`
+    /// failed: the recorder's state is ahead of the log, so nothing more may be recorded).
+    pub fn halt(&mut self, why: String) {
+        self.halted.get_or_insert(why);
+    }
+
+    /// Whether `command` may be recorded at all: the driver is not halted, the log is not
+    /// sealed, and its texts fit in a record.
+    pub fn admit(&self, command: &Command) -> Result<(), String> {
+        if let Some(why) = &self.halted {
+            return Err(why.clone());
+        }
+        if self.recorder.is_sealed() {
+            return Err(SEALED.into());
+        }
+        let longest = longest_text(command);
+        if longest > INPUT_TEXT_BYTES_MAX {
+            return Err(format!(
+                "input refused: a text of {longest} bytes; at most {INPUT_TEXT_BYTES_MAX}"
+            ));
+        }
+        Ok(())
+    }
+
     fn persist(&mut self, batch: Batch) -> Result<Vec<Step>, String> {
         if let Some(why) = &self.halted {
             return Err(why.clone());
@@ -254,15 +308,7 @@ pub const SEALED: &str = "the auction has ended and its log is sealed: nothing m
 
 impl Drive for LoggedDriver {
     fn submit(&mut self, at: TimeMs, command: Command) -> Result<Vec<Step>, String> {
-        if self.recorder.is_sealed() {
-            return Err(SEALED.into());
-        }
-        let longest = longest_text(&command);
-        if longest > INPUT_TEXT_BYTES_MAX {
-            return Err(format!(
-                "input refused: a text of {longest} bytes; at most {INPUT_TEXT_BYTES_MAX}"
-            ));
-        }
+        self.admit(&command)?;
         let batch = self.recorder.submit(at, command);
         self.persist(batch)
     }
@@ -293,9 +339,19 @@ pub enum OpenError {
     Mismatch { path: PathBuf, message: String },
 }
 
+/// The most steps of an existing log that [`open`] hands back in [`Opened::tail`].
+pub const OPEN_TAIL_STEPS_MAX: usize = 10_000;
+
 /// What opening a log did.
 pub struct Opened {
     pub driver: LoggedDriver,
+    /// The config the auction runs with: the given one for a new log; for an existing log, the
+    /// one its header holds (with the header's schedule shift, which may differ from the
+    /// shift asked for now).
+    pub config: AuctionConfig,
+    /// The last steps of an existing log (at most [`OPEN_TAIL_STEPS_MAX`]) with their receipts,
+    /// oldest first: the server answers resuming clients from them.
+    pub tail: Vec<(Step, Receipt)>,
     pub created: bool,
     /// Bytes cut from a torn tail, and the side file that keeps them.
     pub torn: Option<(usize, PathBuf)>,
@@ -312,6 +368,7 @@ pub fn open(
     mode: Mode,
     now: TimeMs,
     key: SigningKey,
+    observer: Option<super::store::CommitObserver>,
 ) -> Result<Opened, OpenError> {
     let io = |e: std::io::Error| OpenError::Io {
         path: path.to_path_buf(),
@@ -321,7 +378,9 @@ pub fn open(
         let (recorder, header) = Recorder::start(config, config_text, mode, now, key);
         let store = DiskStore::create(path, &header).map_err(io)?;
         return Ok(Opened {
-            driver: LoggedDriver::new(recorder, Writer::spawn(Box::new(store))),
+            driver: LoggedDriver::new(recorder, Writer::spawn_observed(Box::new(store), observer)),
+            config: config.clone(),
+            tail: Vec::new(),
             created: true,
             torn: None,
             records: 1,
@@ -347,7 +406,9 @@ pub fn open(
         let (recorder, header) = Recorder::start(config, config_text, mode, now, key);
         let store = DiskStore::create(path, &header).map_err(io)?;
         return Ok(Opened {
-            driver: LoggedDriver::new(recorder, Writer::spawn(Box::new(store))),
+            driver: LoggedDriver::new(recorder, Writer::spawn_observed(Box::new(store), observer)),
+            config: config.clone(),
+            tail: Vec::new(),
             created: true,
             torn,
             records: 1,
@@ -406,10 +467,27 @@ pub fn open(
     }
     let replayed = chain::replay(&verified, None).map_err(corrupt)?;
     let records = verified.lines.len() as u64;
+    let config = replayed.config.clone();
+    let skip = replayed.steps.len().saturating_sub(OPEN_TAIL_STEPS_MAX);
+    let tail = replayed
+        .steps
+        .iter()
+        .zip(&replayed.hashes)
+        .skip(skip)
+        .map(|(step, hash)| {
+            let receipt = Receipt {
+                seq: step.input.seq,
+                hash: hash.clone(),
+            };
+            (step.clone(), receipt)
+        })
+        .collect();
     let recorder = Recorder::resume(replayed, &verified, key);
     let store = DiskStore::open_append(path, records).map_err(io)?;
     Ok(Opened {
-        driver: LoggedDriver::new(recorder, Writer::spawn(Box::new(store))),
+        driver: LoggedDriver::new(recorder, Writer::spawn_observed(Box::new(store), observer)),
+        config,
+        tail,
         created: false,
         torn,
         records,

@@ -21,9 +21,10 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use tokio::sync::oneshot;
 
 use crate::core::Seq;
 
@@ -224,17 +225,27 @@ pub const BATCH_RECORDS_MAX: usize = 4096;
 struct Job {
     first_seq: Seq,
     records: Vec<Vec<u8>>,
-    done: SyncSender<Result<(), StoreError>>,
+    done: oneshot::Sender<Result<(), StoreError>>,
 }
 
-/// A ticket for an appended batch: wait on it before acknowledging.
-pub struct Pending(Receiver<Result<(), StoreError>>);
+/// A ticket for an appended batch: wait on it before acknowledging. Synchronous callers `wait`;
+/// the server's auction actor awaits `done` (never `wait` inside the async runtime).
+pub struct Pending(oneshot::Receiver<Result<(), StoreError>>);
 
 impl Pending {
     pub fn wait(self) -> Result<(), StoreError> {
-        self.0.recv().unwrap_or(Err(StoreError::WriterGone))
+        self.0
+            .blocking_recv()
+            .unwrap_or(Err(StoreError::WriterGone))
+    }
+
+    pub async fn done(self) -> Result<(), StoreError> {
+        self.0.await.unwrap_or(Err(StoreError::WriterGone))
     }
 }
+
+/// Told of every group commit: the records it held and how long the append and sync took.
+pub type CommitObserver = Box<dyn Fn(usize, std::time::Duration) + Send>;
 
 /// The dedicated writer: a thread that takes whatever is queued (until the batch holds
 /// [`BATCH_RECORDS_MAX`] records), appends it in one write, syncs once, and only then completes
@@ -252,7 +263,15 @@ pub struct WriterStats {
 }
 
 impl Writer {
-    pub fn spawn(mut store: Box<dyn LogStore>) -> Writer {
+    pub fn spawn(store: Box<dyn LogStore>) -> Writer {
+        Writer::spawn_observed(store, None)
+    }
+
+    /// A writer that tells `observer` of every group commit (the server's metrics).
+    pub fn spawn_observed(
+        mut store: Box<dyn LogStore>,
+        observer: Option<CommitObserver>,
+    ) -> Writer {
         let (tx, rx) = mpsc::sync_channel::<Job>(WRITER_QUEUE_MAX);
         let stats = Arc::new(Mutex::new(WriterStats::default()));
         let thread_stats = Arc::clone(&stats);
@@ -281,7 +300,11 @@ impl Writer {
                             .iter_mut()
                             .flat_map(|j| std::mem::take(&mut j.records))
                             .collect();
+                        let started = std::time::Instant::now();
                         let result = store.append(batch[0].first_seq, &records);
+                        if let Some(observe) = &observer {
+                            observe(records.len(), started.elapsed());
+                        }
                         if let Ok(mut s) = thread_stats.lock() {
                             s.batches += 1;
                             s.records += records.len() as u64;
@@ -307,7 +330,7 @@ impl Writer {
 
     /// Queue records for appending; wait on the ticket before acknowledging anything in them.
     pub fn submit(&self, first_seq: Seq, records: Vec<Vec<u8>>) -> Pending {
-        let (done, rx) = mpsc::sync_channel(1);
+        let (done, rx) = oneshot::channel();
         if let Some(tx) = &self.tx {
             let _ = tx.send(Job {
                 first_seq,

@@ -486,6 +486,9 @@ def verify(data, trusted_key=None):
         # 14. Exact key set.
         if kind in FIELDS:
             want = FIELDS[kind]
+            # The header's one optional key: present only when the schedule was shifted.
+            if kind == "header" and "schedule_shift_ms" in value:
+                want = sorted(want + ["schedule_shift_ms"])
             if set(value) != set(want):
                 # The document's template is literally "a KIND record ..." (also for input).
                 fail("a record of kind %s has exactly the fields %s, not %s" % (kind, _fields_list(want), _fields_list(value)))
@@ -495,6 +498,8 @@ def verify(data, trusted_key=None):
             for f in ("format", "engine", "auction", "mode", "config_sha256", "config", "pubkey"):
                 if not isinstance(value[f], str):
                     fail("header lacks a field (%s is not a string)" % f)
+            if "schedule_shift_ms" in value and (not is_int(value["schedule_shift_ms"]) or value["schedule_shift_ms"] == 0):
+                fail("header lacks a field (schedule_shift_ms is not a non-zero integer)")
             if value["format"] != FORMAT:
                 fail("unknown format %s (expected %s)" % (json.dumps(value["format"], ensure_ascii=False), FORMAT))
             digest = hashlib.sha256(value["config"].encode("utf-8")).hexdigest()

@@ -1,0 +1,533 @@
+//! One actor per auction: a tokio task that owns the auction's state and its log. Commands come
+//! in through a bounded queue; the actor takes what is queued (up to [`Limits::batch_inputs_max`])
+//! as one batch, sequences it through the recorder, appends and syncs it as one group commit,
+//! and only then answers the senders and tells everyone what happened. Deadlines come from the
+//! core's `next_deadline()` and go into the log as ticks.
+//!
+//! Fan-out: answers and notices are queued to each connection at once (a connection that cannot
+//! take one is disconnected: it resumes from its last seq); state snapshots are coalesced to at
+//! most one per [`Limits::fanout_interval`], serialised once per audience (observers share one,
+//! auctioneers and the auditor share one, each supplier gets its own), and skipped for a
+//! connection whose queue is full, which then gets the latest one when it has room, or is
+//! disconnected after [`Limits::snapshot_misses_max`] misses in a row.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use super::Limits;
+use super::clock::Clock;
+use super::creds::Role;
+use super::metrics::Metrics;
+use super::wire::{self, Receipted, WireError};
+use crate::config::AuctionConfig;
+use crate::core::sequencer::Drive;
+use crate::core::sequencer::Step;
+use crate::core::*;
+use crate::log::record::Mode;
+use crate::log::recorder::{LoggedDriver, Receipt};
+
+/// What a connection queues for its client: one text message, serialised once.
+pub type Outbox = mpsc::Sender<Utf8Bytes>;
+
+pub enum ToActor {
+    /// An authenticated session joins: it gets a welcome (and missed notices), then everything.
+    Join {
+        session: u64,
+        role: Role,
+        resume_from: Option<Seq>,
+        req_id: Option<Value>,
+        out: Outbox,
+        /// Set by the actor when it drops the session for not keeping up.
+        kicked: Arc<AtomicBool>,
+    },
+    Command {
+        session: u64,
+        req_id: Option<Value>,
+        command: Command,
+        received: Instant,
+    },
+    /// Send the session a fresh snapshot.
+    Resync { session: u64, req_id: Option<Value> },
+}
+
+/// Accepted steps kept in memory for resuming clients (and nothing else).
+pub const RECENT_STEPS_MAX: usize = 10_000;
+
+struct Sub {
+    role: Role,
+    out: Outbox,
+    kicked: Arc<AtomicBool>,
+    /// A snapshot could not be queued; send the latest when there is room.
+    stale: bool,
+    misses: u32,
+}
+
+struct Recent {
+    seq: Seq,
+    events: Vec<Event>,
+}
+
+struct Req {
+    session: u64,
+    req_id: Option<Value>,
+    received: Instant,
+    is_bid: bool,
+    /// Index of its step in the batch.
+    step: usize,
+}
+
+pub struct Actor {
+    pub config: Arc<AuctionConfig>,
+    pub mode: Mode,
+    pub driver: LoggedDriver,
+    pub clock: Clock,
+    pub metrics: Arc<Metrics>,
+    pub limits: Limits,
+    pub rx: mpsc::Receiver<ToActor>,
+    pub shutdown: watch::Receiver<bool>,
+    subs: BTreeMap<u64, Sub>,
+    recent: VecDeque<Recent>,
+    /// Every accepted step with seq >= floor is in `recent`.
+    floor: Seq,
+    dirty: bool,
+    last_fanout: Instant,
+}
+
+/// Where the actor's `sleep` for the next snapshot fan-out ends (never, when nothing waits).
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_deadline(clock: &Clock, deadline: Option<TimeMs>) {
+    match deadline {
+        Some(d) => clock.sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Actor {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: Arc<AuctionConfig>,
+        mode: Mode,
+        driver: LoggedDriver,
+        tail: Vec<(Step, Receipt)>,
+        clock: Clock,
+        metrics: Arc<Metrics>,
+        limits: Limits,
+        rx: mpsc::Receiver<ToActor>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Actor {
+        let floor = match tail.first() {
+            // The tail holds every step since the first input: nothing is missing.
+            Some((step, _)) if step.input.seq == 1 => 1,
+            Some((step, _)) => step.input.seq,
+            None => driver.recorder.next_seq(),
+        };
+        let recent = tail
+            .into_iter()
+            .filter_map(|(step, _)| match step.outcome {
+                Outcome::Accepted(events) => Some(Recent {
+                    seq: step.input.seq,
+                    events,
+                }),
+                _ => None,
+            })
+            .collect();
+        Actor {
+            config,
+            mode,
+            driver,
+            clock,
+            metrics,
+            limits,
+            rx,
+            shutdown,
+            subs: BTreeMap::new(),
+            recent,
+            floor,
+            dirty: false,
+            last_fanout: Instant::now(),
+        }
+    }
+
+    fn head(&self) -> Seq {
+        self.driver.recorder.next_seq() - 1
+    }
+
+    /// Run until shutdown. The batch in flight is always finished (synced and answered) first.
+    pub async fn run(mut self) -> LoggedDriver {
+        loop {
+            let deadline = if self.driver.admit(&Command::Tick).is_ok() {
+                self.driver.auction().next_deadline()
+            } else {
+                None
+            };
+            let fanout_at = self
+                .dirty
+                .then(|| self.last_fanout + self.limits.fanout_interval);
+            tokio::select! {
+                biased;
+                _ = self.shutdown.changed() => break,
+                first = self.rx.recv() => {
+                    let Some(first) = first else { break };
+                    let mut msgs = vec![first];
+                    while msgs.len() < self.limits.batch_inputs_max {
+                        match self.rx.try_recv() {
+                            Ok(m) => msgs.push(m),
+                            Err(_) => break,
+                        }
+                    }
+                    self.process(msgs).await;
+                }
+                _ = sleep_deadline(&self.clock, deadline) => self.process(Vec::new()).await,
+                _ = sleep_until_opt(fanout_at) => self.fanout(),
+            }
+            if self.dirty && self.last_fanout.elapsed() >= self.limits.fanout_interval {
+                self.fanout();
+            }
+        }
+        // Stopping: what is still queued was never acknowledged; say so.
+        self.rx.close();
+        while let Ok(m) = self.rx.try_recv() {
+            if let ToActor::Command {
+                session, req_id, ..
+            } = m
+            {
+                let e = WireError::new("unavailable", "the server is stopping; retry later");
+                self.send(session, wire::error(&req_id, &e).into(), false);
+            }
+        }
+        self.subs.clear();
+        self.driver
+    }
+
+    async fn process(&mut self, msgs: Vec<ToActor>) {
+        let now = self.clock.now_ms();
+        let mut batch = self.driver.recorder.empty_batch();
+        let mut requests = Vec::new();
+        let mut later = Vec::new();
+        for m in msgs {
+            match m {
+                ToActor::Command {
+                    session,
+                    req_id,
+                    command,
+                    received,
+                } => {
+                    if let Err(why) = self.driver.admit(&command) {
+                        let code = if self.driver.halted().is_some() {
+                            "unavailable"
+                        } else {
+                            "log_sealed"
+                        };
+                        self.metrics.error(code);
+                        self.send(
+                            session,
+                            wire::error(&req_id, &WireError::new(code, why)).into(),
+                            false,
+                        );
+                        continue;
+                    }
+                    let is_bid = matches!(command, Command::PlaceBid { .. });
+                    self.driver.recorder.submit_into(&mut batch, now, command);
+                    requests.push(Req {
+                        session,
+                        req_id,
+                        received,
+                        is_bid,
+                        step: batch.steps.len() - 1,
+                    });
+                }
+                other => later.push(other),
+            }
+        }
+        if self.driver.admit(&Command::Tick).is_ok() {
+            self.driver.recorder.advance_into(&mut batch, now);
+        }
+        if !batch.steps.is_empty() {
+            self.metrics.batch_inputs.observe(batch.steps.len() as f64);
+            self.metrics
+                .inputs_total
+                .fetch_add(batch.steps.len() as u64, Relaxed);
+            let records = std::mem::take(&mut batch.records);
+            let written = self
+                .driver
+                .writer
+                .submit(batch.position, records)
+                .done()
+                .await;
+            if let Err(e) = written {
+                let why = format!("the bid log failed, the auction halts: {e}");
+                tracing::error!(auction = %self.config.rules.auction_id, "{why}");
+                self.driver.halt(why.clone());
+                for r in requests {
+                    let e = WireError::new("unavailable", why.clone());
+                    self.send(r.session, wire::error(&r.req_id, &e).into(), false);
+                }
+                return;
+            }
+            // Durable: answer, then tell everyone, in sequence order.
+            let mut requests = requests.into_iter().peekable();
+            for (i, (step, receipt)) in batch.steps.iter().enumerate() {
+                if let Some(r) = requests.next_if(|r| r.step == i) {
+                    self.answer(&r, step, receipt);
+                }
+                if let Outcome::Accepted(events) = &step.outcome {
+                    self.dirty = true;
+                    self.broadcast(step.input.seq, events);
+                    self.remember(step.input.seq, events.clone());
+                }
+            }
+        }
+        for m in later {
+            match m {
+                ToActor::Join {
+                    session,
+                    role,
+                    resume_from,
+                    req_id,
+                    out,
+                    kicked,
+                } => self.join(session, role, resume_from, req_id, out, kicked),
+                ToActor::Resync { session, req_id } => {
+                    let state = wire::snapshot_for(self.driver.auction(), self.role_of(session));
+                    let text = wire::state(self.head(), self.clock.now_ms(), state, &req_id);
+                    self.send(session, text.into(), false);
+                }
+                ToActor::Command { .. } => {}
+            }
+        }
+    }
+
+    fn role_of(&self, session: u64) -> Role {
+        self.subs.get(&session).map_or(Role::Auditor, |s| s.role)
+    }
+
+    fn remember(&mut self, seq: Seq, events: Vec<Event>) {
+        self.recent.push_back(Recent { seq, events });
+        while self.recent.len() > RECENT_STEPS_MAX {
+            if let Some(old) = self.recent.pop_front() {
+                self.floor = old.seq + 1;
+            }
+        }
+    }
+
+    fn answer(&mut self, r: &Req, step: &Step, receipt: &Receipt) {
+        let rc = Receipted {
+            seq: receipt.seq,
+            hash: &receipt.hash,
+        };
+        let auction = self.driver.auction();
+        let text = match &step.outcome {
+            Outcome::Accepted(events) if r.is_bid => {
+                self.metrics.bids_accepted_total.fetch_add(1, Relaxed);
+                wire::accepted(&r.req_id, &rc, auction, step.input.seq, false)
+            }
+            Outcome::Accepted(events) => {
+                let pending = events
+                    .iter()
+                    .any(|e| matches!(e, Event::ActionRequested { .. }));
+                wire::done(&r.req_id, &rc, pending)
+            }
+            Outcome::Rejected(rejection) => {
+                self.metrics.rejected(rejection.code());
+                wire::rejected(&r.req_id, &rc, rejection, &self.config)
+            }
+            // The receipt is this retry's own record, whose outcome names the original bid.
+            Outcome::Repeated { bid } => wire::accepted(&r.req_id, &rc, auction, *bid, true),
+        };
+        if r.is_bid {
+            self.metrics
+                .bid_to_ack
+                .observe_duration(r.received.elapsed());
+        }
+        self.send(r.session, text.into(), false);
+    }
+
+    /// Queue a message for one session. `droppable`: a snapshot, which may be skipped when the
+    /// queue is full. A message that may not be skipped and cannot be queued disconnects the
+    /// session (it resumes from its last seq).
+    fn send(&mut self, session: u64, text: Utf8Bytes, droppable: bool) {
+        let Some(sub) = self.subs.get_mut(&session) else {
+            return;
+        };
+        if !push(sub, text, droppable, &self.metrics, &self.limits) {
+            self.drop_sub(session);
+        }
+    }
+
+    fn drop_sub(&mut self, session: u64) {
+        if let Some(sub) = self.subs.remove(&session)
+            && !sub.out.is_closed()
+        {
+            sub.kicked.store(true, Relaxed);
+            self.metrics
+                .slow_consumer_disconnects_total
+                .fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Every session's notices for one accepted step, serialised once per audience.
+    fn broadcast(&mut self, seq: Seq, events: &[Event]) {
+        let auction = self.driver.auction();
+        let mut cache: BTreeMap<Audience, Vec<Utf8Bytes>> = BTreeMap::new();
+        let mut gone = Vec::new();
+        for (id, sub) in self.subs.iter_mut() {
+            let texts = cache.entry(audience(sub.role)).or_insert_with(|| {
+                events
+                    .iter()
+                    .filter_map(|e| wire::notices(seq, e, sub.role, auction))
+                    .map(|v| Utf8Bytes::from(wire::encode(&v)))
+                    .collect()
+            });
+            for text in texts.iter() {
+                if !push(sub, text.clone(), false, &self.metrics, &self.limits) {
+                    gone.push(*id);
+                    break;
+                }
+            }
+        }
+        for id in gone {
+            self.drop_sub(id);
+        }
+    }
+
+    /// Send every session the latest snapshot (coalesced: at most once per fan-out interval).
+    fn fanout(&mut self) {
+        self.last_fanout = Instant::now();
+        let auction = self.driver.auction();
+        let head = self.driver.recorder.next_seq() - 1;
+        let now = self.clock.now_ms();
+        let mut cache: BTreeMap<Audience, Utf8Bytes> = BTreeMap::new();
+        let mut gone = Vec::new();
+        for (id, sub) in self.subs.iter_mut() {
+            if sub.out.is_closed() {
+                gone.push(*id);
+                continue;
+            }
+            let text = cache.entry(audience(sub.role)).or_insert_with(|| {
+                let state = wire::snapshot_for(auction, sub.role);
+                wire::state(head, now, state, &None).into()
+            });
+            if !push(sub, text.clone(), true, &self.metrics, &self.limits) {
+                gone.push(*id);
+            }
+        }
+        for id in gone {
+            self.drop_sub(id);
+        }
+        self.dirty = self.subs.values().any(|s| s.stale);
+    }
+
+    fn join(
+        &mut self,
+        session: u64,
+        role: Role,
+        resume_from: Option<Seq>,
+        req_id: Option<Value>,
+        out: Outbox,
+        kicked: Arc<AtomicBool>,
+    ) {
+        let head = self.head();
+        let resumed = match resume_from {
+            None => "none",
+            Some(n) if n >= head || n.saturating_add(1) >= self.floor => "complete",
+            Some(_) => "snapshot_only",
+        };
+        let auction = self.driver.auction();
+        let welcome = json!({
+            "type": "welcome", "role": role.name(), "id": role.id(&self.config),
+            "auction": self.config.rules.auction_id, "title": self.config.rules.title,
+            "mode": self.mode.name(), "server_time": self.clock.now_ms(), "seq": head,
+            "resumed": resumed, "state": wire::snapshot_for(auction, role),
+        });
+        let mut welcome = welcome;
+        if let Some(r) = req_id {
+            welcome["req_id"] = r;
+        }
+        let mut texts = vec![Utf8Bytes::from(wire::encode(&welcome))];
+        if let (Some(from), "complete") = (resume_from, resumed) {
+            for r in self.recent.iter().filter(|r| r.seq > from) {
+                for e in &r.events {
+                    if let Some(v) = wire::notices(r.seq, e, role, auction) {
+                        texts.push(wire::encode(&v).into());
+                    }
+                }
+            }
+        }
+        let mut sub = Sub {
+            role,
+            out,
+            kicked,
+            stale: false,
+            misses: 0,
+        };
+        for text in texts {
+            if !push(&mut sub, text, false, &self.metrics, &self.limits) {
+                // Too much missed to queue at once: the client gets the snapshot (welcome)
+                // and is asked to come back; it resumes from what it got.
+                sub.kicked.store(true, Relaxed);
+                self.metrics
+                    .slow_consumer_disconnects_total
+                    .fetch_add(1, Relaxed);
+                return;
+            }
+        }
+        self.subs.insert(session, sub);
+    }
+}
+
+/// Who shares a serialised message: all observers, all auctioneers and the auditor, each
+/// supplier alone.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Audience {
+    Insiders,
+    Observers,
+    Supplier(SupplierIx),
+}
+
+fn audience(role: Role) -> Audience {
+    match role {
+        Role::Auctioneer(_) | Role::Auditor => Audience::Insiders,
+        Role::Observer(_) => Audience::Observers,
+        Role::Supplier(s) => Audience::Supplier(s),
+    }
+}
+
+/// Queue `text`; false: the session must go (closed, or too slow).
+fn push(
+    sub: &mut Sub,
+    text: Utf8Bytes,
+    droppable: bool,
+    metrics: &Metrics,
+    limits: &Limits,
+) -> bool {
+    let depth = sub.out.max_capacity() - sub.out.capacity();
+    metrics.outbound_queue_depth.observe(depth as f64);
+    match sub.out.try_send(text) {
+        Ok(()) => {
+            if droppable {
+                sub.stale = false;
+                sub.misses = 0;
+            }
+            true
+        }
+        Err(mpsc::error::TrySendError::Full(_)) if droppable => {
+            metrics.snapshots_skipped_total.fetch_add(1, Relaxed);
+            sub.stale = true;
+            sub.misses += 1;
+            sub.misses <= limits.snapshot_misses_max
+        }
+        Err(_) => false,
+    }
+}
