@@ -1166,12 +1166,11 @@ pub fn rejected(
     let names = Names {
         rules: &config.rules,
     };
-    let details = rejection_json(r, &names);
-    let details = details
-        .get(r.code())
-        .cloned()
-        .filter(Value::is_object)
-        .unwrap_or_else(|| json!({}));
+    // The log's form of the rejection, without its code (that is `reason`).
+    let mut details = rejection_json(r, &names);
+    if let Some(map) = details.as_object_mut() {
+        map.remove("code");
+    }
     encode(&with_req_id(
         json!({"type": "rejected", "seq": receipt.seq, "receipt": receipt_json(receipt),
                "reason": r.code(), "details": details,

@@ -10,5 +10,6 @@ mod logs;
 mod props;
 mod report;
 mod scenarios;
+mod server;
 mod simulation;
 mod tidy;
