@@ -193,7 +193,7 @@ fn serve(
                 outln!(
                     "{}: schedule shifted by {} (recorded in the log)",
                     s.auction,
-                    veiling::time::format_duration(s.schedule_shift_ms)
+                    shift_text(s.schedule_shift_ms)
                 );
             }
             outln!(
@@ -214,6 +214,19 @@ fn serve(
         outln!("stopped");
         Ok(())
     })
+}
+
+/// "+683 d 02:13:05" for a schedule shift in ms.
+fn shift_text(ms: i64) -> String {
+    let sign = if ms < 0 { "-" } else { "+" };
+    let s = ms.unsigned_abs() / 1000;
+    format!(
+        "{sign}{} d {:02}:{:02}:{:02}",
+        s / 86_400,
+        s / 3600 % 24,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 async fn wait_for_signal() {

@@ -91,6 +91,8 @@ pub struct Actor {
     pub limits: Limits,
     pub rx: mpsc::Receiver<ToActor>,
     pub shutdown: watch::Receiver<bool>,
+    /// Set when the log failed and the auction halted (`/readyz` answers 503).
+    pub halted: Arc<AtomicBool>,
     subs: BTreeMap<u64, Sub>,
     recent: VecDeque<Recent>,
     /// Every accepted step with seq >= floor is in `recent`.
@@ -152,6 +154,7 @@ impl Actor {
             limits,
             rx,
             shutdown,
+            halted: Arc::new(AtomicBool::new(false)),
             subs: BTreeMap::new(),
             recent,
             floor,
@@ -227,8 +230,10 @@ impl Actor {
                     if let Err(why) = self.driver.admit(&command) {
                         let code = if self.driver.halted().is_some() {
                             "unavailable"
-                        } else {
+                        } else if self.driver.recorder.is_sealed() {
                             "log_sealed"
+                        } else {
+                            "bad_message"
                         };
                         self.metrics.error(code);
                         self.send(
@@ -270,6 +275,7 @@ impl Actor {
                 let why = format!("the bid log failed, the auction halts: {e}");
                 tracing::error!(auction = %self.config.rules.auction_id, "{why}");
                 self.driver.halt(why.clone());
+                self.halted.store(true, Relaxed);
                 for r in requests {
                     let e = WireError::new("unavailable", why.clone());
                     self.send(r.session, wire::error(&r.req_id, &e).into(), false);
@@ -390,6 +396,12 @@ impl Actor {
                     .map(|v| Utf8Bytes::from(wire::encode(&v)))
                     .collect()
             });
+            // All of one step's notices or none: a client never holds part of a seq, so a
+            // resume from the last seq it saw misses nothing.
+            if sub.out.capacity() < texts.len() {
+                gone.push(*id);
+                continue;
+            }
             for text in texts.iter() {
                 if !push(sub, text.clone(), false, &self.metrics, &self.limits) {
                     gone.push(*id);

@@ -160,7 +160,8 @@ pub async fn handle(mut stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared
     match (head.method.as_str(), path) {
         ("GET", "/livez") => respond(&mut stream, "200 OK", "text/plain", "ok\n").await,
         ("GET", "/readyz") => {
-            if shared.ready.load(Relaxed) && !*shared.shutdown.borrow() {
+            let halted = shared.auctions.iter().any(|a| a.halted.load(Relaxed));
+            if shared.ready.load(Relaxed) && !*shared.shutdown.borrow() && !halted {
                 respond(&mut stream, "200 OK", "text/plain", "ready\n").await
             } else {
                 respond(
@@ -357,7 +358,11 @@ impl<'a> Session<'a> {
                 Some(Ok(_)) => continue,
             };
             if let Some(retry) = self.limited() {
-                let _ = self.send(wire::rate_limited(&None, retry)).await;
+                self.shared.metrics.error("rate_limited");
+                let req_id = serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .and_then(|v| wire::req_id_of(&v));
+                let _ = self.send(wire::rate_limited(&req_id, retry)).await;
                 continue;
             }
             let (req_id, parsed) = wire::parse_client(&text);
@@ -429,13 +434,8 @@ impl<'a> Session<'a> {
             out: out_tx,
             kicked: Arc::clone(&kicked),
         };
-        if entry.tx.try_send(join).is_err() {
-            let _ = self
-                .error(
-                    &req_id,
-                    WireError::new("overloaded", "the auction is busy; retry"),
-                )
-                .await;
+        if let Err(e) = entry.tx.try_send(join) {
+            let _ = self.error(&req_id, queue_error(&e)).await;
             self.close(CloseCode::Again, "busy").await;
             return;
         }
@@ -544,8 +544,8 @@ impl<'a> Session<'a> {
                     session,
                     req_id: req_id.clone(),
                 });
-                if r.is_err() {
-                    return self.fail(&req_id, overloaded()).await;
+                if let Err(e) = r {
+                    return self.fail(&req_id, queue_error(&e)).await;
                 }
                 Next::Continue
             }
@@ -575,8 +575,8 @@ impl<'a> Session<'a> {
                     command,
                     received: Instant::now(),
                 };
-                if entry.tx.try_send(cmd).is_err() {
-                    return self.fail(&req_id, overloaded()).await;
+                if let Err(e) = entry.tx.try_send(cmd) {
+                    return self.fail(&req_id, queue_error(&e)).await;
                 }
                 Next::Continue
             }
@@ -600,9 +600,15 @@ impl<'a> Session<'a> {
     }
 }
 
-fn overloaded() -> WireError {
-    WireError::new(
-        "overloaded",
-        "the auction's input queue is full; retry shortly",
-    )
+/// Why the auction's queue refused a message: full (retry shortly) or closed (stopping).
+fn queue_error<T>(e: &mpsc::error::TrySendError<T>) -> WireError {
+    match e {
+        mpsc::error::TrySendError::Full(_) => WireError::new(
+            "overloaded",
+            "the auction's input queue is full; retry shortly",
+        ),
+        mpsc::error::TrySendError::Closed(_) => {
+            WireError::new("unavailable", "the server is stopping; retry later")
+        }
+    }
 }

@@ -137,6 +137,7 @@ pub struct AuctionEntry {
     pub config: Arc<AuctionConfig>,
     pub tx: mpsc::Sender<ToActor>,
     pub dir: PathBuf,
+    pub halted: Arc<AtomicBool>,
 }
 
 /// What every connection shares.
@@ -161,6 +162,8 @@ pub struct Shared {
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
+    /// Held while serving: the data directory's lock.
+    _lock: std::fs::File,
     pub shared: Arc<Shared>,
     shutdown_tx: watch::Sender<bool>,
     actors: Vec<tokio::task::JoinHandle<()>>,
@@ -273,12 +276,44 @@ fn open_auction(
 /// actor per auction and the listener.
 pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
     std::fs::create_dir_all(&opts.data_dir).map_err(|e| io_err(&opts.data_dir, e))?;
+    // One server per data directory: two would interleave appends to the same logs.
+    let lock_path = opts.data_dir.join("serve.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| io_err(&lock_path, e))?;
+    lock.try_lock().map_err(|_| {
+        io_err(
+            &lock_path,
+            "another veiling server uses this data directory (one server per data directory)",
+        )
+    })?;
     let key_path = opts.data_dir.join("server.key");
     let key = if key_path.exists() {
         keys::read(&key_path).map_err(|e| e.to_string())?
     } else {
+        // A missing key beside existing logs is a lost key, not a first start: a new key
+        // could not continue them.
+        let logs = std::fs::read_dir(&opts.data_dir)
+            .map_err(|e| io_err(&opts.data_dir, e))?
+            .filter_map(Result::ok)
+            .any(|d| d.path().join("live.log").exists());
+        if logs {
+            return Err(io_err(
+                &key_path,
+                "missing, but this data directory holds auction logs signed with it; restore \
+                 the key from its backup",
+            ));
+        }
         let key = keys::generate().map_err(|e| e.to_string())?;
         keys::write(&key_path, &key).map_err(|e| e.to_string())?;
+        tracing::info!(
+            key = %key_path.display(),
+            public = %keys::public_hex(&key),
+            "created the server's signing key; give auditors its public key"
+        );
         key
     };
     let metrics = Arc::new(Metrics::default());
@@ -326,6 +361,7 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
             rx,
             shutdown_rx.clone(),
         );
+        let halted = Arc::clone(&actor.halted);
         actors.push(tokio::spawn(async move {
             let driver = actor.run().await;
             // Dropping the driver joins its writer thread (everything was synced already).
@@ -335,6 +371,7 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
             config,
             tx,
             dir: started.dir.clone(),
+            halted,
         });
         started_all.push(started);
     }
@@ -366,6 +403,7 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
     Ok((
         Server {
             addr,
+            _lock: lock,
             shared,
             shutdown_tx,
             actors,

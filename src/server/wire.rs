@@ -775,8 +775,17 @@ pub fn to_command(
     role: Role,
     config: &AuctionConfig,
 ) -> Result<Option<Command>, WireError> {
-    let forbidden =
-        |what: &str| WireError::new("forbidden", format!("a {} may not {what}", role.name()));
+    let forbidden = |what: &str| {
+        let article = if role.name().starts_with(['a', 'o']) {
+            "an"
+        } else {
+            "a"
+        };
+        WireError::new(
+            "forbidden",
+            format!("{article} {} may not {what}", role.name()),
+        )
+    };
     match msg {
         ClientMsg::Bid {
             lot,

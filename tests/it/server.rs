@@ -305,11 +305,6 @@ impl Client {
         self.closed.clone()
     }
 
-    /// Drop buffered messages (snapshots that are no longer interesting).
-    pub fn forget(&mut self) {
-        self.pending.clear();
-    }
-
     pub async fn bid(&mut self, lot: &str, id: &str, price: &str) -> Value {
         self.request(json!({"type": "bid", "lot": lot, "client_bid_id": id, "price": price}))
             .await
@@ -867,7 +862,7 @@ async fn a_full_auction_reaches_everyone_and_no_supplier_learns_another_identity
     env.clock.set(env.closes_at - 60_000);
     let late = sup[0].bid("lot-1", "s1-2", "86000.00").await;
     assert_eq!(late["deadline"], env.closes_at + 60_000);
-    let [s1c, s2c, s3c] = &mut sup[..] else {
+    let [_, s2c, s3c] = &mut sup[..] else {
         unreachable!()
     };
     for c in [&mut a1, &mut obs, &mut aud, s2c, s3c] {
@@ -1189,7 +1184,6 @@ async fn a_slow_consumer_is_skipped_then_disconnected_without_slowing_anyone() {
     limits.fanout_interval = Duration::from_millis(1);
     let server = start(&env, limits).await;
     let t = tokens(&env);
-    let (mut a1, _) = Client::login(server.addr, &t["a1"]).await;
     // The slow one: a supplier with a tiny receive buffer that never reads after its welcome.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
@@ -1199,7 +1193,7 @@ async fn a_slow_consumer_is_skipped_then_disconnected_without_slowing_anyone() {
     slow.recv_type("welcome").await;
     let (mut s1, _) = Client::login(server.addr, &t["s1"]).await;
     let (mut s2, _) = Client::login(server.addr, &t["s2"]).await;
-    open_auction(&env, &mut a1).await;
+    open_auction(&env, &mut s1).await;
     let metrics = &server.shared.metrics;
     let kicked = || {
         metrics
@@ -1262,8 +1256,15 @@ async fn graceful_shutdown_loses_no_acknowledged_bid_and_a_restart_recovers() {
                 .await;
         }
     }
+    // Shut down once the first answer is in, with the rest in flight.
+    let first = clients[0]
+        .recv_where(|m| m["type"] == "accepted" || m["type"] == "rejected")
+        .await;
     let stop = tokio::spawn(server.shutdown());
-    let mut receipts = Vec::new();
+    let mut receipts = vec![(
+        first["receipt"]["seq"].as_u64().unwrap(),
+        first["receipt"]["hash"].as_str().unwrap().to_string(),
+    )];
     for c in clients.iter_mut() {
         while let Some(m) = c.next().await {
             if m["type"] == "accepted" || m["type"] == "rejected" {
