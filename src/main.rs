@@ -126,6 +126,32 @@ enum Cmd {
         #[arg(long, default_value = "info")]
         log_level: String,
     },
+    /// A small WebSocket client: signs in with a participant's token, sends each line of
+    /// standard input (one JSON message per line) and prints every server message as one JSON
+    /// line. After the input ends it waits (at most --wait-s) for the answers to every message
+    /// that had a req_id.
+    Client {
+        #[arg(long, default_value = "ws://127.0.0.1:8080/ws")]
+        url: String,
+        /// The participant's token.
+        #[arg(
+            long,
+            conflicts_with = "credentials",
+            required_unless_present = "credentials"
+        )]
+        token: Option<String>,
+        /// Take the token from this credentials.json (the operator's file) ...
+        #[arg(long, requires = "id")]
+        credentials: Option<PathBuf>,
+        /// ... for this participant id.
+        #[arg(long = "as", value_name = "ID")]
+        id: Option<String>,
+        /// Resume from this seq (the last notice seen).
+        #[arg(long)]
+        resume_from: Option<u64>,
+        #[arg(long, default_value_t = 10)]
+        wait_s: u64,
+    },
     /// (For the crash test.) Open a log, recovering it, then append bids and print an "ack SEQ
     /// HASH" line for each once it is durable.
     #[command(hide = true)]
@@ -216,6 +242,113 @@ fn serve(
     })
 }
 
+fn client(
+    url: String,
+    token: Option<String>,
+    credentials: Option<PathBuf>,
+    id: Option<String>,
+    resume_from: Option<u64>,
+    wait_s: u64,
+) -> Result<(), String> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::io::AsyncBufReadExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let token = match (token, credentials, id) {
+        (Some(t), _, _) => t,
+        (None, Some(path), Some(id)) => {
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let file: veiling::server::creds::CredentialsFile = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not a credentials file: {e}", path.display()))?;
+            file.participants
+                .into_iter()
+                .find(|p| p.id == id)
+                .map(|p| p.token)
+                .ok_or_else(|| format!("{}: no participant '{id}'", path.display()))?
+        }
+        _ => return Err("give --token, or --credentials FILE --as ID".into()),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        // Plain ws:// only (TLS is the reverse proxy's job; see docs/deploy.md).
+        let host = url
+            .strip_prefix("ws://")
+            .and_then(|rest| rest.split('/').next())
+            .ok_or_else(|| format!("{url}: expected ws://HOST:PORT/ws"))?;
+        let stream = tokio::net::TcpStream::connect(host)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let (ws, _) = tokio_tungstenite::client_async(url.as_str(), stream)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let (mut tx, mut rx) = ws.split();
+        let mut auth = serde_json::json!({"type": "auth", "token": token});
+        if let Some(seq) = resume_from {
+            auth["resume_from"] = seq.into();
+        }
+        tx.send(Message::Text(auth.to_string().into())).await.map_err(|e| e.to_string())?;
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        let mut waiting = std::collections::BTreeSet::new();
+        let mut input_done = false;
+        let mut deadline: Option<tokio::time::Instant> = None;
+        loop {
+            tokio::select! {
+                line = lines.next_line(), if !input_done => match line {
+                    Ok(Some(line)) if line.trim().is_empty() => {}
+                    Ok(Some(line)) => {
+                        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                            && let Some(r) = v.get("req_id")
+                        {
+                            waiting.insert(r.to_string());
+                        }
+                        tx.send(Message::Text(line.into())).await.map_err(|e| e.to_string())?;
+                    }
+                    _ => {
+                        input_done = true;
+                        deadline = Some(tokio::time::Instant::now() + std::time::Duration::from_secs(wait_s));
+                    }
+                },
+                msg = rx.next() => match msg {
+                    Some(Ok(Message::Text(t))) => {
+                        outln!("{t}");
+                        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&t)
+                            && let Some(r) = v.get("req_id")
+                        {
+                            waiting.remove(&r.to_string());
+                        }
+                    }
+                    Some(Ok(Message::Close(frame))) => {
+                        if let Some(f) = frame {
+                            eprintln!("closed by the server: {} {}", u16::from(f.code), f.reason);
+                        }
+                        return Ok(());
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(e.to_string()),
+                    None => return Ok(()),
+                },
+                _ = async { match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                } } => {
+                    if !waiting.is_empty() {
+                        eprintln!("no answer to {} message(s) within {wait_s} s", waiting.len());
+                    }
+                    break;
+                }
+            }
+            if input_done && waiting.is_empty() {
+                break;
+            }
+        }
+        let _ = tx.send(Message::Close(None)).await;
+        Ok(())
+    })
+}
+
 /// "+683 d 02:13:05" for a schedule shift in ms.
 fn shift_text(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "+" };
@@ -263,6 +396,14 @@ fn main() -> ExitCode {
             unsealed_ok,
         } => return verify(&log, pubkey.as_deref(), unsealed_ok),
         Cmd::Replay { log, at_seq, json } => replay(&log, at_seq, json),
+        Cmd::Client {
+            url,
+            token,
+            credentials,
+            id,
+            resume_from,
+            wait_s,
+        } => client(url, token, credentials, id, resume_from, wait_s),
         Cmd::Serve {
             configs,
             data_dir,

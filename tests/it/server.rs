@@ -1315,3 +1315,169 @@ fn the_protocol_schema_file_is_generated_from_the_code() {
         );
     }
 }
+
+/// The real binary: `veiling serve --start-in 0`; kill -9 in the middle of bidding loses no
+/// acknowledged bid; the restart recovers; `veiling client` bids; SIGTERM stops it cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_survives_kill_9_recovers_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let env = env("binary");
+    // Bids as fast as the test sends them.
+    std::fs::write(
+        &env.config,
+        CONFIG.replace("interval_min_s = 10", "interval_min_s = 0"),
+    )
+    .unwrap();
+    let data = env.dir.join("data");
+    let spawn = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_veiling"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--start-in",
+                "0",
+                "--config",
+            ])
+            .arg(&env.config)
+            .arg("--data-dir")
+            .arg(&data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut text = String::new();
+        let addr = loop {
+            let mut line = String::new();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "server ended early: {text}"
+            );
+            text.push_str(&line);
+            if let Some(rest) = line.strip_prefix("listening on ws://") {
+                break rest
+                    .split('/')
+                    .next()
+                    .unwrap()
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap();
+            }
+        };
+        (child, out, addr, text)
+    };
+    let (mut child, _out, addr, banner) = spawn();
+    assert!(banner.contains("schedule shifted by"), "{banner}");
+    let t = tokens(&env);
+    let (mut s1, welcome) = Client::login(addr, &t["s1"]).await;
+    // Wait for the opening (the server's own clock: --start-in 0), if it is not open yet.
+    if welcome["state"]["phase"] != "open" {
+        s1.recv_where(|m| m["type"] == "phase" && m["phase"] == "open" && m.get("lot").is_none())
+            .await;
+    }
+    let mut receipts = Vec::new();
+    for k in 0..40 {
+        let price = format!("{}.00", 99_000 - k * 100);
+        s1.send(json!({"type": "bid", "req_id": k, "lot": "lot-1",
+                       "client_bid_id": format!("k{k}"), "price": price}))
+            .await;
+    }
+    // Kill -9 after the first ten answers, with the rest in flight.
+    while receipts.len() < 10 {
+        let m = s1.recv_where(|m| m["type"] == "accepted").await;
+        receipts.push((
+            m["receipt"]["seq"].as_u64().unwrap(),
+            m["receipt"]["hash"].as_str().unwrap().to_string(),
+        ));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    while let Some(m) = s1.next().await {
+        if m["type"] == "accepted" {
+            receipts.push((
+                m["receipt"]["seq"].as_u64().unwrap(),
+                m["receipt"]["hash"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    // Restart: recovered, same tokens; every acknowledged bid is in the log.
+    let (child, out, addr, banner) = spawn();
+    assert!(banner.contains("recovered log"), "{banner}");
+    let bytes = std::fs::read(data.join("e2e/live.log")).unwrap();
+    let check = veiling::log::chain::verify(&bytes, None, &mut |_| {});
+    let v = check.verified.unwrap();
+    let hashes: BTreeMap<u64, String> = v
+        .lines
+        .iter()
+        .filter(|l| l.kind() == "input")
+        .map(|l| (l.seq, l.hash.clone()))
+        .collect();
+    for (seq, hash) in &receipts {
+        assert_eq!(
+            hashes.get(seq),
+            Some(hash),
+            "acknowledged bid {seq} survived kill -9"
+        );
+    }
+    let (_aud, w) = Client::login(addr, &t["auditor"]).await;
+    let best = &w["state"]["lots"][0]["ladder"][0];
+    assert_eq!(best["supplier"], "s1");
+    assert!(w["state"]["lots"][0]["bids_accepted"].as_u64().unwrap() >= receipts.len() as u64);
+
+    // `veiling client` signs in from the credentials file and bids.
+    let client = Command::new(env!("CARGO_BIN_EXE_veiling"))
+        .args([
+            "client",
+            "--url",
+            &format!("ws://{addr}/ws"),
+            "--as",
+            "s2",
+            "--credentials",
+        ])
+        .arg(data.join("e2e/credentials.json"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = client.stdin.as_ref().unwrap();
+        writeln!(stdin, r#"{{"type":"bid","req_id":"b1","lot":"lot-1","client_bid_id":"cli-1","price":"1000.00"}}"#).unwrap();
+    }
+    let output = tokio::task::spawn_blocking(move || {
+        let mut client = client;
+        drop(client.stdin.take());
+        client.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        printed
+            .lines()
+            .next()
+            .unwrap()
+            .contains("\"type\":\"welcome\""),
+        "{printed}"
+    );
+    assert!(printed.contains("\"req_id\":\"b1\""), "{printed}");
+
+    // SIGTERM: a clean stop.
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = child;
+        let mut rest = String::new();
+        let mut out = out;
+        std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+        (child.wait().unwrap(), rest)
+    })
+    .await
+    .unwrap();
+    assert!(output.0.success(), "{output:?}");
+    assert!(output.1.contains("stopped"), "{}", output.1);
+}
