@@ -19,9 +19,9 @@ fn root() -> PathBuf {
 }
 
 /// `Some(line)` of the first problem, or `None` when the log verifies.
-type Verdict = Option<usize>;
+pub type Verdict = Option<usize>;
 
-fn python(log: &Path, pubkey: Option<&Path>, unsealed_ok: bool) -> (Verdict, String) {
+pub fn python(log: &Path, pubkey: Option<&Path>, unsealed_ok: bool) -> (Verdict, String) {
     let mut cmd = Command::new("python3");
     cmd.arg(root().join("tests/independent-verifier/verify_log.py"))
         .arg(log);

@@ -1480,4 +1480,69 @@ async fn the_binary_survives_kill_9_recovers_and_stops_on_sigterm() {
     .unwrap();
     assert!(output.0.success(), "{output:?}");
     assert!(output.1.contains("stopped"), "{}", output.1);
+    // The header records the schedule shift; the independent verifier accepts it.
+    let header = std::fs::read_to_string(data.join("e2e/live.log")).unwrap();
+    assert!(
+        header
+            .lines()
+            .next()
+            .unwrap()
+            .contains("\"schedule_shift_ms\":")
+    );
+    let (verdict, out) = crate::independent::python(&data.join("e2e/live.log"), None, true);
+    assert_eq!(verdict, None, "{out}");
+}
+
+/// HTTP on the same port: health, readiness, metrics (no ids or prices as labels), 404, and the
+/// Origin check of the WebSocket upgrade.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_metrics_and_the_origin_check_share_the_port() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let env = env("http");
+    let server = start(&env, test_limits()).await;
+    let addr = server.addr;
+    let get = |path: &'static str, extra: &'static str| async move {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        tokio::time::timeout(RECV_TIMEOUT, s.read_to_string(&mut out))
+            .await
+            .unwrap()
+            .unwrap();
+        out
+    };
+    assert!(get("/livez", "").await.starts_with("HTTP/1.1 200"));
+    assert!(get("/readyz", "").await.starts_with("HTTP/1.1 200"));
+    assert!(get("/nothing", "").await.starts_with("HTTP/1.1 404"));
+    assert!(get("/ws", "").await.starts_with("HTTP/1.1 426"));
+    let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+                   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: https://evil.example\r\n";
+    assert!(get("/ws", upgrade).await.starts_with("HTTP/1.1 403"));
+    // A bid, then the metrics show it without naming the bidder or the price.
+    let t = tokens(&env);
+    let (mut s1, _) = Client::login(addr, &t["s1"]).await;
+    let (mut a1, _) = Client::login(addr, &t["a1"]).await;
+    open_auction(&env, &mut a1).await;
+    assert_eq!(s1.bid("lot-1", "m1", "90000.00").await["type"], "accepted");
+    assert_eq!(s1.bid("lot-1", "m2", "89999.00").await["type"], "rejected");
+    let metrics = get("/metrics", "").await;
+    assert!(metrics.starts_with("HTTP/1.1 200"));
+    for needle in [
+        "veiling_bid_to_ack_seconds_count 2",
+        "veiling_log_sync_seconds_bucket",
+        "veiling_batch_inputs_bucket",
+        "veiling_outbound_queue_depth_bucket",
+        "veiling_rejections_total{reason=\"bid_too_soon\"} 1",
+        "veiling_connections 2",
+    ] {
+        assert!(metrics.contains(needle), "{needle} in\n{metrics}");
+    }
+    for secret in ["s1", "Acme", "90000", "89999"] {
+        assert!(!metrics.contains(secret), "{secret} in the metrics");
+    }
+    server.shutdown().await;
+    // The log of a shifted or unshifted server run verifies with the independent verifier too.
+    let (verdict, out) = crate::independent::python(&env.dir.join("data/e2e/live.log"), None, true);
+    assert_eq!(verdict, None, "{out}");
 }
