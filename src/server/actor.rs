@@ -56,9 +56,6 @@ pub enum ToActor {
     Resync { session: u64, req_id: Option<Value> },
 }
 
-/// Accepted steps kept in memory for resuming clients (and nothing else).
-pub const RECENT_STEPS_MAX: usize = 10_000;
-
 struct Sub {
     role: Role,
     out: Outbox,
@@ -145,7 +142,7 @@ impl Actor {
                 _ => None,
             })
             .collect();
-        Actor {
+        let mut actor = Actor {
             config,
             mode,
             driver,
@@ -160,7 +157,13 @@ impl Actor {
             floor,
             dirty: false,
             last_fanout: Instant::now(),
+        };
+        while actor.recent.len() > actor.limits.recent_steps_max {
+            if let Some(old) = actor.recent.pop_front() {
+                actor.floor = old.seq + 1;
+            }
         }
+        actor
     }
 
     fn head(&self) -> Seq {
@@ -321,7 +324,7 @@ impl Actor {
 
     fn remember(&mut self, seq: Seq, events: Vec<Event>) {
         self.recent.push_back(Recent { seq, events });
-        while self.recent.len() > RECENT_STEPS_MAX {
+        while self.recent.len() > self.limits.recent_steps_max {
             if let Some(old) = self.recent.pop_front() {
                 self.floor = old.seq + 1;
             }

@@ -69,6 +69,9 @@ pub struct Limits {
     pub batch_inputs_max: usize,
     /// A connection's outbound queue (messages).
     pub outbound_max: usize,
+    /// Accepted steps an actor keeps in memory to answer resuming clients (older ones: the
+    /// client gets the snapshot only, `resumed: snapshot_only`).
+    pub recent_steps_max: usize,
     /// Snapshots are sent at most this often per auction.
     pub fanout_interval: Duration,
     /// Snapshots in a row a connection may miss (queue full) before it is disconnected.
@@ -98,6 +101,7 @@ impl Default for Limits {
             actor_queue_max: 4096,
             batch_inputs_max: 512,
             outbound_max: 64,
+            recent_steps_max: 10_000,
             fanout_interval: Duration::from_millis(20),
             snapshot_misses_max: 50,
             shutdown_grace: Duration::from_secs(5),

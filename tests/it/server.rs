@@ -1546,3 +1546,77 @@ async fn health_metrics_and_the_origin_check_share_the_port() {
     let (verdict, out) = crate::independent::python(&env.dir.join("data/e2e/live.log"), None, true);
     assert_eq!(verdict, None, "{out}");
 }
+
+/// The time limits of a connection, and a resume from further back than the server holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_and_idle_timeouts_and_a_resume_beyond_memory() {
+    use tokio::io::AsyncReadExt;
+    let env = env("timeouts");
+    let mut limits = test_limits();
+    limits.handshake_timeout = Duration::from_millis(200);
+    limits.ping_interval = Duration::from_millis(100);
+    limits.idle_timeout = Duration::from_millis(300);
+    limits.recent_steps_max = 2;
+    let server = start(&env, limits).await;
+    let addr = server.addr;
+    // A connection that never sends its HTTP request is answered 408 and closed.
+    let mut raw = TcpStream::connect(addr).await.unwrap();
+    let mut out = String::new();
+    tokio::time::timeout(RECV_TIMEOUT, raw.read_to_string(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+
+    let t = tokens(&env);
+    let (mut s1, _) = Client::login(addr, &t["s1"]).await;
+    let (mut s2, _) = Client::login(addr, &t["s2"]).await;
+    open_auction(&env, &mut s1).await;
+    // The opening and two accepted bids (and two refused ones); the server keeps the last two
+    // accepted steps, so a resume from 0 cannot be completed.
+    for (i, price) in ["90000.00", "89000.00"].iter().enumerate() {
+        assert_eq!(
+            s1.bid("lot-1", &format!("a{i}"), price).await["type"],
+            "accepted"
+        );
+        assert_eq!(
+            s2.bid("lot-1", &format!("b{i}"), price).await["type"],
+            "rejected"
+        );
+        env.clock.advance(11_000);
+    }
+    let mut c = Client::connect(addr).await;
+    c.send(json!({"type": "auth", "token": t["obs"], "resume_from": 0}))
+        .await;
+    let w = c.recv_type("welcome").await;
+    assert_eq!(w["resumed"], "snapshot_only");
+    assert_eq!(w["state"]["lots"][0]["ladder"][0]["total"], "89000.00");
+
+    // A client that answers no ping is closed after the idle timeout. (A WebSocket library
+    // answers pings whenever it reads, so this client speaks the protocol by hand and only
+    // reads raw bytes.)
+    use tokio::io::AsyncWriteExt;
+    let mut quiet = TcpStream::connect(addr).await.unwrap();
+    quiet
+        .write_all(
+            b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let auth = json!({"type": "auth", "token": t["s3"]}).to_string();
+    assert!(auth.len() < 126);
+    // A masked text frame with a zero mask (the payload as it is).
+    let mut frame = vec![0x81, 0x80 | auth.len() as u8, 0, 0, 0, 0];
+    frame.extend_from_slice(auth.as_bytes());
+    quiet.write_all(&frame).await.unwrap();
+    let mut bytes = Vec::new();
+    tokio::time::timeout(RECV_TIMEOUT, quiet.read_to_end(&mut bytes))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("\"type\":\"welcome\""), "{text}");
+    assert!(text.ends_with("idle timeout"), "{text}");
+    server.shutdown().await;
+}
