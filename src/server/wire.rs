@@ -340,7 +340,7 @@ pub const SERVER: &[MsgSpec] = &[
             opt("lot", Kind::Str, "The lot, for a lot's phase."),
             req(
                 "phase",
-                Kind::Enum(&["open", "scheduled", "closed", "awarded", "terminated"]),
+                Kind::Enum(&["open", "scheduled", "closed", "awarded"]),
                 "The new phase.",
             ),
             opt("deadline", Kind::Int, "A lot that opened: its deadline."),
