@@ -309,7 +309,8 @@ impl Actor {
                     kicked,
                 } => self.join(session, role, resume_from, req_id, out, kicked),
                 ToActor::Resync { session, req_id } => {
-                    let state = wire::snapshot_for(self.driver.auction(), self.role_of(session));
+                    let state =
+                        wire::snapshot_for(self.driver.auction(), self.role_of(session), true);
                     let text = wire::state(self.head(), self.clock.now_ms(), state, &req_id);
                     self.send(session, text.into(), false);
                 }
@@ -431,7 +432,7 @@ impl Actor {
                 continue;
             }
             let text = cache.entry(audience(sub.role)).or_insert_with(|| {
-                let state = wire::snapshot_for(auction, sub.role);
+                let state = wire::snapshot_for(auction, sub.role, false);
                 wire::state(head, now, state, &None).into()
             });
             if !push(sub, text.clone(), true, &self.metrics, &self.limits) {
@@ -464,7 +465,7 @@ impl Actor {
             "type": "welcome", "role": role.name(), "id": role.id(&self.config),
             "auction": self.config.rules.auction_id, "title": self.config.rules.title,
             "mode": self.mode.name(), "server_time": self.clock.now_ms(), "seq": head,
-            "resumed": resumed, "state": wire::snapshot_for(auction, role),
+            "resumed": resumed,"state": wire::snapshot_for(auction, role, true),
         });
         let mut welcome = welcome;
         if let Some(r) = req_id {

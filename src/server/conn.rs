@@ -22,6 +22,9 @@ use super::actor::ToActor;
 use super::creds::{Role, token_hash};
 use super::wire::{self, ClientMsg, WireError};
 
+/// How long a closing connection waits for the client's close frame.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
 /// The WebSocket endpoint's path.
 pub const WS_PATH: &str = "/ws";
 
@@ -317,7 +320,15 @@ impl<'a> Session<'a> {
             code,
             reason: reason.into(),
         };
-        let _ = tokio::time::timeout(Duration::from_secs(1), self.ws.close(Some(frame))).await;
+        // The close handshake: send our close frame, then read (and drop) what the client still
+        // sends until its close frame arrives. Closing the socket with unread bytes in it would
+        // make the kernel reset the connection, and the client could lose our close frame.
+        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+            if self.ws.close(Some(frame)).await.is_ok() {
+                while let Some(Ok(_)) = self.ws.next().await {}
+            }
+        })
+        .await;
     }
 
     fn limited(&mut self) -> Option<u64> {

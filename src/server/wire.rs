@@ -963,8 +963,10 @@ fn status_json(s: &LotStatus, rules: &Rules, out: &mut Map<String, Value>) {
 }
 
 /// A supplier's snapshot: its own bids, rank and what the rules let it see. Never another
-/// supplier's identity.
-pub fn supplier_state(auction: &Auction, supplier: SupplierIx) -> Value {
+/// supplier's identity. `full`: with the list of its own bids (the welcome and an asked-for
+/// `state`); the coalesced snapshots leave the list out (the client has the answers to its
+/// bids), so their size does not grow with the auction.
+pub fn supplier_state(auction: &Auction, supplier: SupplierIx, full: bool) -> Value {
     let rules = auction.rules();
     let Some(view) = auction.supplier_view(supplier) else {
         return json!({});
@@ -997,16 +999,18 @@ pub fn supplier_state(auction: &Auction, supplier: SupplierIx) -> Value {
             if let Some(d) = l.min_admissible {
                 m.insert("min_admissible".into(), json!(d.to_string()));
             }
-            let own: Vec<Value> = l
-                .own_bids
-                .iter()
-                .map(|b| {
-                    json!({"bid": b.seq, "at": b.at, "total": b.total.to_string(),
-                           "score": b.score.to_string(), "lines": money_list(&b.lines),
-                           "voided": b.voided})
-                })
-                .collect();
-            m.insert("own_bids".into(), json!(own));
+            if full {
+                let own: Vec<Value> = l
+                    .own_bids
+                    .iter()
+                    .map(|b| {
+                        json!({"bid": b.seq, "at": b.at, "total": b.total.to_string(),
+                               "score": b.score.to_string(), "lines": money_list(&b.lines),
+                               "voided": b.voided})
+                    })
+                    .collect();
+                m.insert("own_bids".into(), json!(own));
+            }
             Value::Object(m)
         })
         .collect();
@@ -1119,9 +1123,9 @@ pub fn state(seq: Seq, server_time: TimeMs, state: Value, req_id: &Option<Value>
     ))
 }
 
-pub fn snapshot_for(auction: &Auction, role: Role) -> Value {
+pub fn snapshot_for(auction: &Auction, role: Role, full: bool) -> Value {
     match role {
-        Role::Supplier(s) => supplier_state(auction, s),
+        Role::Supplier(s) => supplier_state(auction, s, full),
         Role::Observer(_) => observer_state(auction),
         Role::Auctioneer(_) | Role::Auditor => auctioneer_state(auction),
     }
