@@ -96,6 +96,8 @@ pub struct Actor {
     floor: Seq,
     dirty: bool,
     last_fanout: Instant,
+    /// How long the last fan-out took.
+    fanout_took: std::time::Duration,
 }
 
 /// Where the actor's `sleep` for the next snapshot fan-out ends (never, when nothing waits).
@@ -157,6 +159,7 @@ impl Actor {
             floor,
             dirty: false,
             last_fanout: Instant::now(),
+            fanout_took: std::time::Duration::ZERO,
         };
         while actor.recent.len() > actor.limits.recent_steps_max {
             if let Some(old) = actor.recent.pop_front() {
@@ -164,6 +167,13 @@ impl Actor {
             }
         }
         actor
+    }
+
+    /// The time between two snapshot fan-outs: the configured interval, or twice the last
+    /// fan-out's own duration if that is longer, so that snapshots never take more than a third
+    /// of the actor's time however many sessions there are.
+    fn fanout_gap(&self) -> std::time::Duration {
+        self.limits.fanout_interval.max(self.fanout_took * 2)
     }
 
     fn head(&self) -> Seq {
@@ -178,9 +188,7 @@ impl Actor {
             } else {
                 None
             };
-            let fanout_at = self
-                .dirty
-                .then(|| self.last_fanout + self.limits.fanout_interval);
+            let fanout_at = self.dirty.then(|| self.last_fanout + self.fanout_gap());
             tokio::select! {
                 biased;
                 _ = self.shutdown.changed() => break,
@@ -198,7 +206,7 @@ impl Actor {
                 _ = sleep_deadline(&self.clock, deadline) => self.process(Vec::new()).await,
                 _ = sleep_until_opt(fanout_at) => self.fanout(),
             }
-            if self.dirty && self.last_fanout.elapsed() >= self.limits.fanout_interval {
+            if self.dirty && self.last_fanout.elapsed() >= self.fanout_gap() {
                 self.fanout();
             }
         }
@@ -390,24 +398,38 @@ impl Actor {
     /// Every session's notices for one accepted step, serialised once per audience.
     fn broadcast(&mut self, seq: Seq, events: &[Event]) {
         let auction = self.driver.auction();
-        let mut cache: BTreeMap<Audience, Vec<Utf8Bytes>> = BTreeMap::new();
+        // Per event, the encoded notice of each audience (None: that audience gets none),
+        // built on first use: most notices are the same for every supplier, and most events
+        // (an accepted bid) give suppliers none at all.
+        let mut cache: Vec<BTreeMap<Audience, Option<Utf8Bytes>>> =
+            events.iter().map(|_| BTreeMap::new()).collect();
+        let mut text_of = |i: usize, role: Role| -> Option<Utf8Bytes> {
+            cache[i]
+                .entry(event_audience(&events[i], role))
+                .or_insert_with(|| {
+                    wire::notices(seq, &events[i], role, auction)
+                        .map(|v| Utf8Bytes::from(wire::encode(&v)))
+                })
+                .clone()
+        };
         let mut gone = Vec::new();
         for (id, sub) in self.subs.iter_mut() {
-            let texts = cache.entry(audience(sub.role)).or_insert_with(|| {
-                events
-                    .iter()
-                    .filter_map(|e| wire::notices(seq, e, sub.role, auction))
-                    .map(|v| Utf8Bytes::from(wire::encode(&v)))
-                    .collect()
-            });
+            let count = (0..events.len())
+                .filter(|&i| text_of(i, sub.role).is_some())
+                .count();
+            if count == 0 {
+                continue;
+            }
             // All of one step's notices or none: a client never holds part of a seq, so a
             // resume from the last seq it saw misses nothing.
-            if sub.out.capacity() < texts.len() {
+            if sub.out.capacity() < count {
                 gone.push(*id);
                 continue;
             }
-            for text in texts.iter() {
-                if !push(sub, text.clone(), false, &self.metrics, &self.limits) {
+            for i in 0..events.len() {
+                if let Some(text) = text_of(i, sub.role)
+                    && !push(sub, text, false, &self.metrics, &self.limits)
+                {
                     gone.push(*id);
                     break;
                 }
@@ -443,6 +465,7 @@ impl Actor {
             self.drop_sub(id);
         }
         self.dirty = self.subs.values().any(|s| s.stale);
+        self.fanout_took = self.last_fanout.elapsed();
     }
 
     fn join(
@@ -509,7 +532,22 @@ impl Actor {
 enum Audience {
     Insiders,
     Observers,
+    /// Every supplier alike (notices that name no supplier).
+    Suppliers,
     Supplier(SupplierIx),
+}
+
+/// Who shares one event's notice: like [`audience`], except that suppliers share it too unless
+/// the event is about one of them (a voided bid, a disqualification, a result).
+fn event_audience(event: &Event, role: Role) -> Audience {
+    match (role, event) {
+        (
+            Role::Supplier(_),
+            Event::BidVoided { .. } | Event::SupplierDisqualified { .. } | Event::LotAwarded { .. },
+        ) => audience(role),
+        (Role::Supplier(_), _) => Audience::Suppliers,
+        _ => audience(role),
+    }
 }
 
 fn audience(role: Role) -> Audience {

@@ -968,7 +968,12 @@ fn status_json(s: &LotStatus, rules: &Rules, out: &mut Map<String, Value>) {
 /// bids), so their size does not grow with the auction.
 pub fn supplier_state(auction: &Auction, supplier: SupplierIx, full: bool) -> Value {
     let rules = auction.rules();
-    let Some(view) = auction.supplier_view(supplier) else {
+    let view = if full {
+        auction.supplier_view(supplier)
+    } else {
+        auction.supplier_view_lean(supplier)
+    };
+    let Some(view) = view else {
         return json!({});
     };
     let lots: Vec<Value> = view
