@@ -326,6 +326,18 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
     let mut auctions = Vec::new();
     let mut actors = Vec::new();
     let mut started_all = Vec::new();
+    // Each auction once: two configs with one id would share (and corrupt) one log.
+    let mut ids = std::collections::BTreeSet::new();
+    for path in &opts.configs {
+        let (config, _) = crate::config::load_file(path).map_err(|e| io_err(path, e))?;
+        if !ids.insert(config.rules.auction_id.clone()) {
+            return Err(format!(
+                "{}: a second config for auction '{}'",
+                path.display(),
+                config.rules.auction_id
+            ));
+        }
+    }
     let opts = Arc::new(opts);
     for (ix, path) in opts.configs.iter().enumerate() {
         let (o, p, k, m) = (
@@ -339,16 +351,6 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
             tokio::task::spawn_blocking(move || open_auction(&p, &o, &k, &m))
                 .await
                 .map_err(|e| e.to_string())??;
-        if auctions
-            .iter()
-            .any(|a: &AuctionEntry| a.config.rules.auction_id == started.auction)
-        {
-            return Err(format!(
-                "{}: a second config for auction '{}'",
-                path.display(),
-                started.auction
-            ));
-        }
         let config = Arc::new(opened.config.clone());
         for (role, hash) in creds::load_or_create(&started.credentials, &config)? {
             tokens.insert(hash, (ix, role));

@@ -1620,3 +1620,96 @@ async fn handshake_and_idle_timeouts_and_a_resume_beyond_memory() {
     assert!(text.ends_with("idle timeout"), "{text}");
     server.shutdown().await;
 }
+
+/// Snapshots are coalesced: bids faster than the fan-out interval give far fewer `state`
+/// messages than bids, and the last one shows the latest state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_are_coalesced_to_the_latest_state() {
+    let env = env("coalesce");
+    std::fs::write(
+        &env.config,
+        CONFIG.replace("interval_min_s = 10", "interval_min_s = 0"),
+    )
+    .unwrap();
+    let mut limits = test_limits();
+    limits.fanout_interval = Duration::from_millis(200);
+    let server = start(&env, limits).await;
+    let t = tokens(&env);
+    let (mut obs, _) = Client::login(server.addr, &t["obs"]).await;
+    let (mut s1, _) = Client::login(server.addr, &t["s1"]).await;
+    open_auction(&env, &mut obs).await;
+    let bids = 30;
+    for k in 0..bids {
+        let price = format!("{}.00", 90_000 - k * 100);
+        s1.send(json!({"type": "bid", "req_id": k, "lot": "lot-1",
+                       "client_bid_id": format!("c{k}"), "price": price}))
+            .await;
+    }
+    let mut last_seq = 0;
+    for k in 0..bids {
+        let a = s1.recv_where(|m| m["req_id"] == k).await;
+        assert_eq!(a["type"], "accepted", "{a}");
+        last_seq = a["seq"].as_u64().unwrap();
+    }
+    let mut states = 0;
+    let last = loop {
+        let m = obs.recv_type("state").await;
+        states += 1;
+        if m["seq"].as_u64() == Some(last_seq) {
+            break m;
+        }
+    };
+    assert!(states < bids / 2, "{states} snapshots for {bids} bids");
+    let lot = &last["state"]["lots"][0];
+    assert_eq!(
+        lot["ladder"][0]["total"],
+        format!("{}.00", 90_000 - (bids - 1) * 100)
+    );
+    // Every bid was still announced to the observer one by one (notices are never coalesced).
+    let mut notices = 0;
+    while notices < bids {
+        obs.recv_type("bid").await;
+        notices += 1;
+    }
+    server.shutdown().await;
+}
+
+/// One server, two auctions: each token lands in its own auction, and each has its own log
+/// and credentials; a second config with the same auction id is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_server_runs_several_auctions_apart() {
+    let env = env("two");
+    let other = env.dir.join("other.toml");
+    std::fs::write(&other, CONFIG.replace("id = \"e2e\"", "id = \"e2e-b\"")).unwrap();
+    let mut opts = Options::new(
+        vec![env.config.clone(), other.clone()],
+        env.dir.join("data"),
+    );
+    opts.listen = "127.0.0.1:0".parse().unwrap();
+    opts.clock = env.clock.clone();
+    opts.limits = test_limits();
+    let (server, started) = server::start(opts).await.unwrap();
+    assert_eq!(started.len(), 2);
+    let b: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.dir.join("data/e2e-b/credentials.json")).unwrap(),
+    )
+    .unwrap();
+    let token_b = b["participants"][2]["token"].as_str().unwrap().to_string();
+    assert_ne!(token_b, tokens(&env)["s1"]);
+    let (_c, w) = Client::login(server.addr, &token_b).await;
+    assert_eq!(
+        (w["auction"].as_str(), w["id"].as_str()),
+        (Some("e2e-b"), Some("s1"))
+    );
+    let (_c, w) = Client::login(server.addr, &tokens(&env)["s1"]).await;
+    assert_eq!(w["auction"], "e2e");
+    server.shutdown().await;
+
+    let mut opts = Options::new(
+        vec![env.config.clone(), env.config.clone()],
+        env.dir.join("data"),
+    );
+    opts.listen = "127.0.0.1:0".parse().unwrap();
+    let err = server::start(opts).await.err().expect("refused");
+    assert!(err.contains("a second config for auction 'e2e'"), "{err}");
+}
