@@ -492,8 +492,14 @@ impl<'a> Session<'a> {
                         match m {
                             Message::Text(t) => self.on_text(&t, auction, role, session).await,
                             Message::Binary(_) => {
-                                let e = WireError::new("bad_message", "text frames only");
-                                if self.error(&None, e).await { Next::Continue } else { return }
+                                // Counted like any message: an error answer is work too.
+                                if let Some(retry) = self.limited() {
+                                    self.shared.metrics.error("rate_limited");
+                                    self.reply(wire::rate_limited(&None, retry)).await
+                                } else {
+                                    let e = WireError::new("bad_message", "text frames only");
+                                    if self.error(&None, e).await { Next::Continue } else { return }
+                                }
                             }
                             Message::Close(_) => return,
                             _ => Next::Continue,

@@ -1119,6 +1119,15 @@ async fn rate_limits_answer_rate_limited_and_the_connection_stays_usable() {
         }
     }
     assert!(limited >= 10, "{limited} of 20 limited");
+    // Binary frames count too.
+    for _ in 0..3 {
+        s1.ws.send(Message::Binary(vec![0].into())).await.unwrap();
+    }
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        codes.push(s1.recv_type("error").await["code"].clone());
+    }
+    assert!(codes.contains(&json!("rate_limited")), "{codes:?}");
 
     // Per supplier, over all its connections: bids beyond the burst are refused.
     let (mut s2a, _) = Client::login(server.addr, &t["s2"]).await;
