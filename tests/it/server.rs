@@ -1722,3 +1722,65 @@ async fn one_server_runs_several_auctions_apart() {
     let err = server::start(opts).await.err().expect("refused");
     assert!(err.contains("a second config for auction 'e2e'"), "{err}");
 }
+
+/// `--start-in`: a shipped config whose dates have passed opens soon, the shift is in the log,
+/// a restart resumes the same run, and a run that has ended is moved aside for a fresh one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_in_shifts_the_schedule_and_an_ended_demo_run_is_archived() {
+    let env = env("start-in");
+    // The config's opening is long past for this clock.
+    env.clock.set(env.opens_at + 400 * 86_400_000);
+    let options = || {
+        let mut opts = Options::new(vec![env.config.clone()], env.dir.join("data"));
+        opts.listen = "127.0.0.1:0".parse().unwrap();
+        opts.clock = env.clock.clone();
+        opts.limits = test_limits();
+        opts.start_in_ms = Some(60_000);
+        opts
+    };
+    let (server, started) = server::start(options()).await.unwrap();
+    assert!(started[0].created && started[0].archived.is_none());
+    let shift = started[0].schedule_shift_ms;
+    assert_eq!(env.opens_at + shift, env.clock.now_ms() + 60_000);
+    let t = tokens(&env);
+    let (mut a1, w) = Client::login(server.addr, &t["a1"]).await;
+    assert_eq!(w["state"]["phase"], "scheduled");
+    env.clock.advance(60_000);
+    a1.recv_where(|m| m["type"] == "phase" && m["phase"] == "open")
+        .await;
+    server.shutdown().await;
+
+    // A restart (even later, with --start-in again) resumes the same run and its shift.
+    env.clock.advance(5_000);
+    let (server, started) = server::start(options()).await.unwrap();
+    assert!(!started[0].created && started[0].archived.is_none());
+    assert_eq!(started[0].schedule_shift_ms, shift);
+    // End it: terminate (four-eyes).
+    let (mut a1, _) = Client::login(server.addr, &t["a1"]).await;
+    let (mut a2, _) = Client::login(server.addr, &t["a2"]).await;
+    let r = a1
+        .act(json!({"action": "terminate", "reason": "demo over"}))
+        .await;
+    assert_eq!(
+        a2.request(json!({"type": "approve", "request": r["seq"]}))
+            .await["type"],
+        "done"
+    );
+    a1.recv_type("terminated").await;
+    server.shutdown().await;
+
+    // The next demonstration start moves the ended run aside and opens a new one.
+    let (server, started) = server::start(options()).await.unwrap();
+    let archived = started[0].archived.clone().expect("archived");
+    assert!(started[0].created);
+    assert!(archived.join("live.log").exists() && archived.join("credentials.json").exists());
+    let t2 = tokens(&env);
+    assert_ne!(t2["a1"], t["a1"], "a new run has new tokens");
+    let (_c, w) = Client::login(server.addr, &t2["a1"]).await;
+    assert_eq!(w["state"]["phase"], "scheduled");
+    server.shutdown().await;
+    // The archived log is sealed and verifies.
+    let bytes = std::fs::read(archived.join("live.log")).unwrap();
+    let check = veiling::log::chain::verify(&bytes, None, &mut |_| {});
+    assert!(check.problem.is_none() && check.verified.unwrap().sealed);
+}
