@@ -1340,22 +1340,24 @@ async fn the_binary_survives_kill_9_recovers_and_stops_on_sigterm() {
     .unwrap();
     let data = env.dir.join("data");
     let spawn = || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_veiling"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--start-in",
-                "0",
-                "--config",
-            ])
-            .arg(&env.config)
-            .arg("--data-dir")
-            .arg(&data)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = Reaper(
+            Command::new(env!("CARGO_BIN_EXE_veiling"))
+                .args([
+                    "serve",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--start-in",
+                    "0",
+                    "--config",
+                ])
+                .arg(&env.config)
+                .arg("--data-dir")
+                .arg(&data)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
         let mut text = String::new();
         let addr = loop {
@@ -1783,4 +1785,28 @@ async fn start_in_shifts_the_schedule_and_an_ended_demo_run_is_archived() {
     let bytes = std::fs::read(archived.join("live.log")).unwrap();
     let check = veiling::log::chain::verify(&bytes, None, &mut |_| {});
     assert!(check.problem.is_none() && check.verified.unwrap().sealed);
+}
+
+/// A child process that is killed when the test lets go of it (also when the test fails), so a
+/// failing test never leaves a server running.
+struct Reaper(std::process::Child);
+
+impl std::ops::Deref for Reaper {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaper {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
