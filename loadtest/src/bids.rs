@@ -39,17 +39,17 @@ const ANSWER_WAIT: Duration = Duration::from_secs(10);
 /// Waiting for the server to print its address.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connecting and authenticating one bidder.
-const JOIN_TIMEOUT: Duration = Duration::from_secs(15);
-const CONNECT_CONCURRENCY: usize = 64;
+pub(crate) const JOIN_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const CONNECT_CONCURRENCY: usize = 64;
 /// A graceful stop after SIGTERM; then SIGKILL.
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 /// Time between connecting the last bidder and the first intended send.
 const LEAD_IN: Duration = Duration::from_millis(300);
 /// The first price; each bidder's k-th bid is 10.00 lower (decrement 1.00 from its own bid).
-const PRICE_START: u64 = 9_000_000;
-const PRICE_STEP: u64 = 10;
-const AUCTION_ID: &str = "loadtest";
-const LOT: &str = "lot-1";
+pub(crate) const PRICE_START: u64 = 9_000_000;
+pub(crate) const PRICE_STEP: u64 = 10;
+pub(crate) const AUCTION_ID: &str = "loadtest";
+pub(crate) const LOT: &str = "lot-1";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -314,7 +314,7 @@ pub fn run(args: &Args) -> Res<Report> {
 
 /// The server binary: the one given, else `veiling` beside this binary, else
 /// `target/release/veiling` (from the current directory, then from the workspace).
-fn server_bin(given: Option<&Path>) -> Res<PathBuf> {
+pub(crate) fn server_bin(given: Option<&Path>) -> Res<PathBuf> {
     if let Some(p) = given {
         return if p.is_file() {
             Ok(p.to_path_buf())
@@ -410,15 +410,15 @@ fn tokens(path: &Path, bidders: usize) -> Res<Vec<String>> {
 
 /// The server process: started with a fresh data directory, stopped with SIGTERM (and, should
 /// it not stop in time or the run fail early, SIGKILL on drop).
-struct Server {
+pub(crate) struct Server {
     child: Option<Child>,
-    pid: String,
-    addr: SocketAddr,
+    pub(crate) pid: String,
+    pub(crate) addr: SocketAddr,
     stderr: PathBuf,
 }
 
 impl Server {
-    fn start(bin: &Path, cfg: &Path, data: &Path, work: &Path) -> Res<Server> {
+    pub(crate) fn start(bin: &Path, cfg: &Path, data: &Path, work: &Path) -> Res<Server> {
         let stderr = work.join("server.stderr");
         let err_file =
             std::fs::File::create(&stderr).map_err(|e| format!("{}: {e}", stderr.display()))?;
@@ -482,7 +482,7 @@ impl Server {
 
     /// SIGTERM (`kill -TERM PID`), then wait for the graceful stop; SIGKILL after the timeout.
     /// What happened, and whether it was a clean exit 0.
-    fn stop(&mut self) -> (String, bool) {
+    pub(crate) fn stop(&mut self) -> (String, bool) {
         let Some(mut child) = self.child.take() else {
             return ("not running".into(), false);
         };
@@ -542,12 +542,12 @@ impl Drop for Server {
 }
 
 /// What one bidder saw.
-struct BidderResult {
+pub(crate) struct BidderResult {
     ack: Lat,
     answer: Lat,
     from_send: Lat,
     lag: Lat,
-    answers: BTreeMap<String, u64>,
+    pub(crate) answers: BTreeMap<String, u64>,
     rejections: BTreeMap<String, u64>,
     errors: BTreeMap<String, u64>,
     notices: BTreeMap<String, u64>,
@@ -561,7 +561,7 @@ struct BidderResult {
 }
 
 /// The run as a whole: when sending started, and the CPU used while it ran.
-struct RunTimes {
+pub(crate) struct RunTimes {
     start: Instant,
     cpu_wall: Duration,
     server_ticks: u64,
@@ -569,7 +569,7 @@ struct RunTimes {
 }
 
 /// Connect every bidder, then run them all on the plan.
-async fn drive(
+pub(crate) async fn drive(
     addr: SocketAddr,
     tokens: Vec<String>,
     per_bidder: u64,
@@ -670,7 +670,7 @@ fn pace(plan: Plan, queues: Vec<mpsc::Sender<u64>>, stop: &AtomicBool) {
 }
 
 /// Connect and authenticate; wait for the welcome, and for the auction to open if it has not.
-async fn join(addr: SocketAddr, token: &str) -> Res<Ws> {
+pub(crate) async fn join(addr: SocketAddr, token: &str) -> Res<Ws> {
     let mut ws = connect_ws(addr).await?;
     let auth = json!({"type": "auth", "req_id": "auth", "token": token}).to_string();
     ws.send(Message::Text(auth.into()))

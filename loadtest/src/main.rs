@@ -3,12 +3,18 @@
 //! - `calibrate`: what the machine itself can do in this run (a WebSocket echo on the server's
 //!   stack, fdatasync one record and 100 records per sync, a minimal broadcast server).
 //! - `bids`: starts the real server on 127.0.0.1 and drives it open loop with bidders.
+//! - `fanout`, `conns`, `recover`: the real server's fan-out to N sessions, memory per
+//!   connection, and restart time on a log of N records.
 //!
 //! Every figure goes out with the baseline it should be compared with; `README.md` says how to
 //! read them. Traffic only ever goes to loopback addresses.
 
 mod bids;
 mod calibrate;
+mod conns;
+mod fanout;
+mod recover;
+mod setup;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -42,6 +48,12 @@ enum Cmd {
     Calibrate(calibrate::Args),
     /// Start `veiling serve` on 127.0.0.1 and send bids open loop; report bid-to-ack latency.
     Bids(bids::Args),
+    /// Fan-out of the real server: time from a bid until the last of N sessions has heard of it.
+    Fanout(fanout::Args),
+    /// Server memory per idle and per authenticated connection (VmRSS).
+    Conns(conns::Args),
+    /// Restart time of the server on a log of about N records, to the first accepted bid.
+    Recover(recover::Args),
 }
 
 /// What a subcommand measured: one JSON object, a human text, and whether the run passed its
@@ -57,6 +69,9 @@ fn main() -> ExitCode {
     let (json_out, result) = match cli.cmd {
         Cmd::Calibrate(args) => (args.json, calibrate::run(&args)),
         Cmd::Bids(args) => (args.json, bids::run(&args)),
+        Cmd::Fanout(args) => (args.json, fanout::run(&args)),
+        Cmd::Conns(args) => (args.json, conns::run(&args)),
+        Cmd::Recover(args) => (args.json, recover::run(&args)),
     };
     match result {
         Ok(report) => {

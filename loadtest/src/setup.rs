@@ -1,0 +1,141 @@
+//! Shared by `fanout`, `conns` and `recover`: a config with any mix of participants, their
+//! tokens by id, and the server's resident memory.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::Res;
+use crate::bids::{AUCTION_ID, LOT};
+
+/// The participants of a generated config. At least one supplier and one auctioneer.
+pub struct People {
+    pub suppliers: Vec<String>,
+    pub observers: Vec<String>,
+    pub auctioneers: Vec<String>,
+}
+
+/// The `bids` config (one lot, decrement 1.00 from the supplier's own bid, open two hours from
+/// `--start-in 0`) with these participants. Observers need a buyer: one buyer `b1`.
+pub fn config(people: &People) -> String {
+    let mut s = format!(
+        r#"[auction]
+id = "{AUCTION_ID}"
+title = "Load test"
+time_zone = "Europe/Amsterdam"
+currency = "EUR"
+opens_at = "2030-03-05T10:00"
+
+[timing]
+mode = "parallel"
+closes_at = "2030-03-05T12:00"
+
+[bids]
+decrement_amount = "1.00"
+
+[[lots]]
+id = "{LOT}"
+name = "Lot one"
+price_decimals = 2
+ceiling = "10000000.00"
+
+[[buyers]]
+id = "b1"
+name = "Buyer"
+"#
+    );
+    for a in &people.auctioneers {
+        s.push_str(&format!(
+            "\n[[auctioneers]]\nid = \"{a}\"\nname = \"Auctioneer {a}\"\n"
+        ));
+    }
+    for o in &people.observers {
+        s.push_str(&format!(
+            "\n[[observers]]\nid = \"{o}\"\nname = \"Observer {o}\"\nbuyer = \"b1\"\n"
+        ));
+    }
+    for p in &people.suppliers {
+        s.push_str(&format!(
+            "\n[[suppliers]]\nid = \"{p}\"\nname = \"Supplier {p}\"\nlots = [\"{LOT}\"]\n"
+        ));
+    }
+    s
+}
+
+/// Every participant's token by id, from the server's `credentials.json`.
+pub fn tokens(path: &Path) -> Res<BTreeMap<String, String>> {
+    let ctx = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| ctx(&e))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| ctx(&e))?;
+    let list = v["participants"]
+        .as_array()
+        .ok_or_else(|| ctx(&"no participants list"))?;
+    let mut by_id = BTreeMap::new();
+    for p in list {
+        if let (Some(id), Some(token)) = (p["id"].as_str(), p["token"].as_str()) {
+            by_id.insert(id.to_string(), token.to_string());
+        }
+    }
+    Ok(by_id)
+}
+
+/// The token of `id`, or an error naming it.
+pub fn token_of(tokens: &BTreeMap<String, String>, id: &str) -> Res<String> {
+    tokens
+        .get(id)
+        .cloned()
+        .ok_or_else(|| format!("credentials.json: no token for {id}"))
+}
+
+/// Resident memory of a process in KiB (`VmRSS` in `/proc/<pid>/status`).
+pub fn rss_kib(pid: &str) -> Res<u64> {
+    let path = format!("/proc/{pid}/status");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("{path}: no VmRSS"))
+}
+
+/// A server's text frame, parsed; `None` for other frames. Errors on a close or a failure.
+pub fn parse_msg(
+    msg: Option<
+        Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>,
+    >,
+) -> Res<Option<Value>> {
+    use tokio_tungstenite::tungstenite::Message;
+    match msg {
+        Some(Ok(Message::Text(t))) => serde_json::from_str::<Value>(t.as_str())
+            .map(Some)
+            .map_err(|e| format!("a message that is not JSON: {e}")),
+        Some(Ok(Message::Close(f))) => Err(format!(
+            "closed by the server: {}",
+            f.map_or(String::new(), |f| format!(
+                "{} {}",
+                u16::from(f.code),
+                f.reason
+            ))
+        )),
+        Some(Ok(_)) => Ok(None),
+        Some(Err(e)) => Err(format!("{e}")),
+        None => Err("the connection closed".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_has_observers_with_a_buyer() {
+        let c = config(&People {
+            suppliers: vec!["s0".into()],
+            observers: vec!["obs0".into(), "obs1".into()],
+            auctioneers: vec!["a0".into()],
+        });
+        assert!(c.contains("id = \"obs1\"") && c.contains("buyer = \"b1\""));
+        assert!(c.contains("[[buyers]]") && c.contains("id = \"a0\""));
+    }
+}
