@@ -374,17 +374,21 @@ pub fn open(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    if !path.exists() {
+    // A new log: its header, durable, and the recorder after it.
+    let create = |key: SigningKey, observer, torn| -> Result<Opened, OpenError> {
         let (recorder, header) = Recorder::start(config, config_text, mode, now, key);
         let store = DiskStore::create(path, &header).map_err(io)?;
-        return Ok(Opened {
+        Ok(Opened {
             driver: LoggedDriver::new(recorder, Writer::spawn_observed(Box::new(store), observer)),
             config: config.clone(),
             tail: Vec::new(),
             created: true,
-            torn: None,
+            torn,
             records: 1,
-        });
+        })
+    };
+    if !path.exists() {
+        return create(key, observer, None);
     }
     let bytes = std::fs::read(path).map_err(io)?;
     let ours = key.verifying_key();
@@ -403,16 +407,7 @@ pub fn open(
             Some((bytes.len(), keep_aside(path, 0, &bytes).map_err(io)?))
         };
         std::fs::remove_file(path).map_err(io)?;
-        let (recorder, header) = Recorder::start(config, config_text, mode, now, key);
-        let store = DiskStore::create(path, &header).map_err(io)?;
-        return Ok(Opened {
-            driver: LoggedDriver::new(recorder, Writer::spawn_observed(Box::new(store), observer)),
-            config: config.clone(),
-            tail: Vec::new(),
-            created: true,
-            torn,
-            records: 1,
-        });
+        return create(key, observer, torn);
     }
     let corrupt = |problem: Problem| OpenError::Corrupt {
         path: path.to_path_buf(),

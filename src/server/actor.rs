@@ -35,17 +35,19 @@ use crate::log::recorder::{LoggedDriver, Receipt};
 /// What a connection queues for its client: one text message, serialised once.
 pub type Outbox = mpsc::Sender<Utf8Bytes>;
 
+/// An authenticated session joins: it gets a welcome (and missed notices), then everything.
+pub struct Join {
+    pub session: u64,
+    pub role: Role,
+    pub resume_from: Option<Seq>,
+    pub req_id: Option<Value>,
+    pub out: Outbox,
+    /// Set by the actor when it drops the session for not keeping up.
+    pub kicked: Arc<AtomicBool>,
+}
+
 pub enum ToActor {
-    /// An authenticated session joins: it gets a welcome (and missed notices), then everything.
-    Join {
-        session: u64,
-        role: Role,
-        resume_from: Option<Seq>,
-        req_id: Option<Value>,
-        out: Outbox,
-        /// Set by the actor when it drops the session for not keeping up.
-        kicked: Arc<AtomicBool>,
-    },
+    Join(Join),
     Command {
         session: u64,
         req_id: Option<Value>,
@@ -53,7 +55,10 @@ pub enum ToActor {
         received: Instant,
     },
     /// Send the session a fresh snapshot.
-    Resync { session: u64, req_id: Option<Value> },
+    Resync {
+        session: u64,
+        req_id: Option<Value>,
+    },
 }
 
 struct Sub {
@@ -308,27 +313,19 @@ impl Actor {
         }
         for m in later {
             match m {
-                ToActor::Join {
-                    session,
-                    role,
-                    resume_from,
-                    req_id,
-                    out,
-                    kicked,
-                } => self.join(session, role, resume_from, req_id, out, kicked),
+                ToActor::Join(join) => self.join(join),
                 ToActor::Resync { session, req_id } => {
-                    let state =
-                        wire::snapshot_for(self.driver.auction(), self.role_of(session), true);
+                    // A session the actor has dropped meanwhile gets nothing.
+                    let Some(role) = self.subs.get(&session).map(|s| s.role) else {
+                        continue;
+                    };
+                    let state = wire::snapshot_for(self.driver.auction(), role, true);
                     let text = wire::state(self.head(), self.clock.now_ms(), state, &req_id);
                     self.send(session, text.into(), false);
                 }
                 ToActor::Command { .. } => {}
             }
         }
-    }
-
-    fn role_of(&self, session: u64) -> Role {
-        self.subs.get(&session).map_or(Role::Auditor, |s| s.role)
     }
 
     fn remember(&mut self, seq: Seq, events: Vec<Event>) {
@@ -468,15 +465,15 @@ impl Actor {
         self.fanout_took = self.last_fanout.elapsed();
     }
 
-    fn join(
-        &mut self,
-        session: u64,
-        role: Role,
-        resume_from: Option<Seq>,
-        req_id: Option<Value>,
-        out: Outbox,
-        kicked: Arc<AtomicBool>,
-    ) {
+    fn join(&mut self, join: Join) {
+        let Join {
+            session,
+            role,
+            resume_from,
+            req_id,
+            out,
+            kicked,
+        } = join;
         let head = self.head();
         let resumed = match resume_from {
             None => "none",

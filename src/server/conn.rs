@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role as WsRole, WebSo
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::Shared;
-use super::actor::ToActor;
+use super::actor::{Join, ToActor};
 use super::creds::{Role, token_hash};
 use super::wire::{self, ClientMsg, WireError};
 
@@ -437,14 +437,14 @@ impl<'a> Session<'a> {
         let session = self.shared.next_session.fetch_add(1, Relaxed);
         let (out_tx, mut out_rx) = mpsc::channel::<Utf8Bytes>(limits.outbound_max);
         let kicked = Arc::new(AtomicBool::new(false));
-        let join = ToActor::Join {
+        let join = ToActor::Join(Join {
             session,
             role,
             resume_from,
             req_id: req_id.clone(),
             out: out_tx,
             kicked: Arc::clone(&kicked),
-        };
+        });
         if let Err(e) = entry.tx.try_send(join) {
             let _ = self.error(&req_id, queue_error(&e)).await;
             self.close(CloseCode::Again, "busy").await;

@@ -1067,11 +1067,7 @@ pub fn auctioneer_state(auction: &Auction) -> Value {
             let ladder: Vec<Value> = l
                 .ladder
                 .iter()
-                .map(|r| {
-                    json!({"rank": r.rank, "supplier": rules.suppliers[r.supplier.ix()].id,
-                           "bid": r.bid, "at": r.at, "total": r.total.to_string(),
-                           "score": r.score.to_string(), "lines": money_list(&r.lines)})
-                })
+                .map(|r| crate::log::ladder_row_json(r, rules))
                 .collect();
             m.insert("ladder".into(), json!(ladder));
             m.insert("bids_accepted".into(), json!(l.bids_accepted));
@@ -1104,17 +1100,18 @@ pub fn auctioneer_state(auction: &Auction) -> Value {
            "pending": pending})
 }
 
+/// Winners with supplier ids, or (for observers, `aliases`) with aliases instead.
 fn winners_json(winners: &[Winner], rules: &Rules, aliases: Option<&Auction>) -> Vec<Value> {
     winners
         .iter()
         .map(|w| {
-            let mut v = json!({"rank": w.rank, "bid": w.bid, "total": w.total.to_string(),
-                               "score": w.score.to_string()});
-            match aliases {
-                Some(a) => {
-                    v["alias"] = json!(alias_label(a.alias_of(w.supplier).unwrap_or(u32::MAX)))
-                }
-                None => v["supplier"] = json!(rules.suppliers[w.supplier.ix()].id),
+            let mut v = crate::log::winner_json(w, rules);
+            if let (Some(a), Some(map)) = (aliases, v.as_object_mut()) {
+                map.remove("supplier");
+                map.insert(
+                    "alias".into(),
+                    json!(alias_label(a.alias_of(w.supplier).unwrap_or(u32::MAX))),
+                );
             }
             v
         })
@@ -1337,13 +1334,15 @@ pub fn notices(seq: Seq, event: &Event, role: Role, auction: &Auction) -> Option
             }
             v
         }
+        // Suppliers learn of others' bids only through their snapshots (rank, best score).
+        Event::BidAccepted(_) if matches!(role, Role::Supplier(_)) => return None,
         Event::BidAccepted(b) => {
             let mut v = json!({"type": "bid", "seq": seq, "at": b.at, "lot": lot_id(b.lot),
                                "total": b.total.to_string(), "score": b.score.to_string()});
-            match role {
-                Role::Supplier(_) => return None,
-                Role::Observer(_) => v["alias"] = json!(alias(b.supplier)),
-                Role::Auctioneer(_) | Role::Auditor => v["supplier"] = json!(sup_id(b.supplier)),
+            if let Role::Observer(_) = role {
+                v["alias"] = json!(alias(b.supplier));
+            } else {
+                v["supplier"] = json!(sup_id(b.supplier));
             }
             v
         }
