@@ -29,10 +29,10 @@ use crate::{Lat, Report, Res, Ws, check_fds, check_loopback, connect_ws, duratio
 
 /// The server's bid limit per supplier is 10/s with a burst of 20 (`server::Limits`); stay below.
 const PER_BIDDER_RATE_MAX: f64 = 9.0;
-/// The config's limit on suppliers (`rules::limits::SUPPLIERS_MAX`).
-const BIDDERS_MAX: usize = 1000;
-/// Bids one supplier may place on a lot (`rules::limits::BIDS_PER_SUPPLIER_LOT_MAX`).
-const BIDS_PER_BIDDER_MAX: u64 = 10_000;
+/// The config's limit on suppliers.
+const BIDDERS_MAX: usize = veiling::core::rules::limits::SUPPLIERS_MAX;
+/// Bids one supplier may place on a lot.
+const BIDS_PER_BIDDER_MAX: u64 = veiling::core::rules::limits::BIDS_PER_SUPPLIER_LOT_MAX as u64;
 const DURATION_MAX_S: f64 = 600.0;
 /// How long answers may take after the last intended send before they count as missing.
 const ANSWER_WAIT: Duration = Duration::from_secs(10);
@@ -346,65 +346,20 @@ pub(crate) fn server_bin(given: Option<&Path>) -> Res<PathBuf> {
         })
 }
 
-/// One lot, open two hours (the schedule is moved to now by `--start-in 0`), decrement 1.00
-/// from the supplier's own bid, no minimum interval, `bidders` suppliers `s0`, `s1`, ...
+/// `bidders` suppliers `s0`, `s1`, ... and one auctioneer, in the shared load-test config.
 fn config(bidders: usize) -> String {
-    let mut s = format!(
-        r#"[auction]
-id = "{AUCTION_ID}"
-title = "Load test"
-time_zone = "Europe/Amsterdam"
-currency = "EUR"
-opens_at = "2030-03-05T10:00"
-
-[timing]
-mode = "parallel"
-closes_at = "2030-03-05T12:00"
-
-[bids]
-decrement_amount = "1.00"
-
-[[lots]]
-id = "{LOT}"
-name = "Lot one"
-price_decimals = 2
-ceiling = "10000000.00"
-
-[[auctioneers]]
-id = "a1"
-name = "Auctioneer"
-"#
-    );
-    for i in 0..bidders {
-        s.push_str(&format!(
-            "\n[[suppliers]]\nid = \"s{i}\"\nname = \"Supplier {i}\"\nlots = [\"{LOT}\"]\n"
-        ));
-    }
-    s
+    crate::setup::config(&crate::setup::People {
+        suppliers: (0..bidders).map(|i| format!("s{i}")).collect(),
+        observers: Vec::new(),
+        auctioneers: vec!["a1".into()],
+    })
 }
 
 /// The suppliers' tokens `s0..s{bidders-1}`, in order, from the server's credentials file.
 fn tokens(path: &Path, bidders: usize) -> Res<Vec<String>> {
-    let ctx = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let text = std::fs::read_to_string(path).map_err(|e| ctx(&e))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| ctx(&e))?;
-    let list = v["participants"]
-        .as_array()
-        .ok_or_else(|| ctx(&"no participants list"))?;
-    let mut by_id = BTreeMap::new();
-    for p in list {
-        if p["role"] == "supplier"
-            && let (Some(id), Some(token)) = (p["id"].as_str(), p["token"].as_str())
-        {
-            by_id.insert(id.to_string(), token.to_string());
-        }
-    }
+    let by_id = crate::setup::tokens(path)?;
     (0..bidders)
-        .map(|i| {
-            by_id
-                .remove(&format!("s{i}"))
-                .ok_or_else(|| ctx(&format!("no token for supplier s{i}")))
-        })
+        .map(|i| crate::setup::token_of(&by_id, &format!("s{i}")))
         .collect()
 }
 

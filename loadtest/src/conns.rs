@@ -19,12 +19,12 @@ use crate::setup::{People, config, parse_msg, rss_kib, token_of, tokens};
 use crate::{Report, Res, Ws, check_fds, connect_ws, round};
 
 const N_MAX: usize = 5000;
-/// The server's limit of connections per participant.
-const PER_PARTICIPANT: usize = 4;
-const SUPPLIERS_MAX: usize = 1000;
-const OBSERVERS_MAX: usize = 200;
-/// The server closes a connection that has not authenticated within 10 s.
-const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+use veiling::core::rules::limits::{OBSERVERS_MAX, SUPPLIERS_MAX};
+
+/// The server's limit of connections per participant (`server::Limits`).
+fn per_participant() -> usize {
+    veiling::server::Limits::default().connections_per_participant_max
+}
 /// Time for the server to finish its side of the last connection before RSS is read.
 const SETTLE: Duration = Duration::from_millis(300);
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -44,7 +44,7 @@ pub struct Args {
 
 /// The participants for `n` connections, 4 each: suppliers, then observers, then auctioneers.
 fn people(n: usize) -> People {
-    let mut need = n.div_ceil(PER_PARTICIPANT);
+    let mut need = n.div_ceil(per_participant());
     let s = need.clamp(1, SUPPLIERS_MAX);
     need = need.saturating_sub(s);
     let o = need.min(OBSERVERS_MAX);
@@ -80,7 +80,7 @@ pub fn run(args: &Args) -> Res<Report> {
     let mut conn_tokens = Vec::with_capacity(n);
     for k in 0..n {
         let id = ids
-            .get(k / PER_PARTICIPANT)
+            .get(k / per_participant())
             .ok_or_else(|| format!("no participant for connection {k}"))?;
         conn_tokens.push(token_of(&toks, id)?);
     }
@@ -107,7 +107,7 @@ pub fn run(args: &Args) -> Res<Report> {
             "suppliers": people.suppliers.len(),
             "observers": people.observers.len(),
             "auctioneers": people.auctioneers.len(),
-            "connections_each": PER_PARTICIPANT,
+            "connections_each": per_participant(),
         },
         "rss_kib": {"before": m.before, "idle": m.idle, "subscribed": m.subscribed},
         "kib_per_idle_conn": per(m.idle, m.before),
@@ -182,7 +182,7 @@ async fn drive(addr: SocketAddr, conn_tokens: Vec<String>, pid: &str) -> Res<Mem
     let idle = rss_kib(pid)?;
     let cpu1 = crate::cpu_ticks(pid)?;
     // The first connection's 10 s started at t0: the idle figure is only valid before then.
-    let idle_in_time = t0.elapsed() < AUTH_TIMEOUT;
+    let idle_in_time = t0.elapsed() < veiling::server::Limits::default().auth_timeout;
     if !idle_in_time {
         return Err(format!(
             "connecting {n} took {connect_s:.1} s: the first connections hit the server's 10 s \
@@ -255,7 +255,7 @@ mod tests {
     fn people_cover_the_connections() {
         let p = people(5000);
         let total = p.suppliers.len() + p.observers.len() + p.auctioneers.len();
-        assert!(total * PER_PARTICIPANT >= 5000 && p.auctioneers.len() <= 50);
+        assert!(total * per_participant() >= 5000 && p.auctioneers.len() <= 50);
         assert_eq!(people(7).suppliers.len(), 2);
     }
 }

@@ -24,8 +24,7 @@ use crate::setup::{People, config, parse_msg, token_of, tokens};
 use crate::{Lat, Report, Res, Ws, check_fds, round};
 
 /// The config's limits: observers, and suppliers (two of which bid).
-const OBSERVERS_MAX: usize = 200;
-const SUPPLIERS_MAX: usize = 1000;
+use veiling::core::rules::limits::{OBSERVERS_MAX, SUPPLIERS_MAX};
 const N_MAX: usize = OBSERVERS_MAX + SUPPLIERS_MAX - 2;
 const ROUNDS_MAX: usize = 1000;
 /// One round: the bid's answer and every recipient's notice.

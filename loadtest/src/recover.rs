@@ -19,7 +19,8 @@ use crate::setup::{People, config, parse_msg, token_of, tokens};
 use crate::{Report, Res, check_fds, round};
 
 const EVENTS_MAX: u64 = 2_000_000;
-const BIDDERS_MAX: u64 = 1000;
+/// The config's limit on suppliers.
+const BIDDERS_MAX: u64 = veiling::core::rules::limits::SUPPLIERS_MAX as u64;
 /// Bids per bidder and second, below the server's 10/s per supplier.
 const PER_BIDDER_RATE: f64 = 9.0;
 /// Bids per bidder at least (so that small runs use few connections).
