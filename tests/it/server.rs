@@ -1353,8 +1353,15 @@ async fn the_binary_survives_kill_9_recovers_and_stops_on_sigterm() {
                 .arg(&env.config)
                 .arg("--data-dir")
                 .arg(&data)
+                .args(["--log-level", "debug"])
                 .stdout(Stdio::piped())
-                .stderr(Stdio::null())
+                .stderr(Stdio::from(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(env.dir.join("server.stderr"))
+                        .unwrap(),
+                ))
                 .spawn()
                 .unwrap(),
         );
@@ -1491,6 +1498,19 @@ async fn the_binary_survives_kill_9_recovers_and_stops_on_sigterm() {
     .unwrap();
     assert!(output.0.success(), "{output:?}");
     assert!(output.1.contains("stopped"), "{}", output.1);
+    // No token ever reaches the server's output or its operational log (at debug level).
+    let logged =
+        std::fs::read_to_string(env.dir.join("server.stderr")).unwrap() + &banner + &output.1;
+    assert!(
+        logged.contains("session joined"),
+        "the log is written at debug level"
+    );
+    for token in tokens(&env).values() {
+        assert!(
+            !logged.contains(token.as_str()),
+            "a token in the server's output"
+        );
+    }
     // The header records the schedule shift; the independent verifier accepts it.
     let header = std::fs::read_to_string(data.join("e2e/live.log")).unwrap();
     assert!(
@@ -1809,4 +1829,42 @@ impl Drop for Reaper {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// The data directory's guards: credentials only their owner can read (and refused if others
+/// can), one server per directory, and no new key beside logs signed with a lost one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_directory_is_guarded() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = env("guards");
+    let server = start(&env, test_limits()).await;
+    let creds = env.dir.join("data/e2e/credentials.json");
+    let mode = std::fs::metadata(&creds).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // A second server on the same data directory is refused while the first runs.
+    let mut opts = Options::new(vec![env.config.clone()], env.dir.join("data"));
+    opts.listen = "127.0.0.1:0".parse().unwrap();
+    let err = server::start(opts).await.err().expect("refused");
+    assert!(
+        err.contains("another veiling server uses this data directory"),
+        "{err}"
+    );
+    server.shutdown().await;
+
+    // Credentials others may read are refused.
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut opts = Options::new(vec![env.config.clone()], env.dir.join("data"));
+    opts.listen = "127.0.0.1:0".parse().unwrap();
+    let err = server::start(opts).await.err().expect("refused");
+    assert!(err.contains("credentials must be private"), "{err}");
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // A lost key beside existing logs: refused, and no new key is written.
+    let key = env.dir.join("data/server.key");
+    std::fs::remove_file(&key).unwrap();
+    let mut opts = Options::new(vec![env.config.clone()], env.dir.join("data"));
+    opts.listen = "127.0.0.1:0".parse().unwrap();
+    let err = server::start(opts).await.err().expect("refused");
+    assert!(err.contains("restore the key from its backup"), "{err}");
+    assert!(!key.exists());
 }
