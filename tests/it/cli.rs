@@ -1,6 +1,6 @@
 //! The `veiling` binary as a user runs it: exit codes, determinism across processes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// Run the real binary from the package root.
@@ -192,9 +192,4 @@ fn script_prints_the_transcript_and_reports_errors_with_line_numbers() {
     );
 }
 
-fn tempdir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::durability::tempdir;

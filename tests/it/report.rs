@@ -15,12 +15,7 @@ fn key() -> SigningKey {
 }
 
 fn tempdir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("report")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::durability::tempdir(&format!("report/{name}"))
 }
 
 fn log_to(dir: &Path) -> LogTo {

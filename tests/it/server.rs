@@ -129,11 +129,7 @@ pub struct Env {
 }
 
 pub fn env(name: &str) -> Env {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("server")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::durability::tempdir(&format!("server/{name}"));
     let config = dir.join("e2e.toml");
     std::fs::write(&config, CONFIG).unwrap();
     let parsed = veiling::config::parse(CONFIG).unwrap();
