@@ -444,16 +444,20 @@ impl Actor {
         let head = self.driver.recorder.next_seq() - 1;
         let now = self.clock.now_ms();
         let mut cache: BTreeMap<Audience, Utf8Bytes> = BTreeMap::new();
+        let mut lean = wire::LeanSupplierStates::new(auction, head, now);
         let mut gone = Vec::new();
         for (id, sub) in self.subs.iter_mut() {
             if sub.out.is_closed() {
                 gone.push(*id);
                 continue;
             }
-            let text = cache.entry(audience(sub.role)).or_insert_with(|| {
-                let state = wire::snapshot_for(auction, sub.role, false);
-                wire::state(head, now, state, &None).into()
-            });
+            let text = cache
+                .entry(audience(sub.role))
+                .or_insert_with(|| match sub.role {
+                    Role::Supplier(s) => lean.render(s).into(),
+                    role => wire::state(head, now, wire::snapshot_for(auction, role, false), &None)
+                        .into(),
+                });
             if !push(sub, text.clone(), true, &self.metrics, &self.limits) {
                 gone.push(*id);
             }

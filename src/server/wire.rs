@@ -1118,6 +1118,115 @@ fn winners_json(winners: &[Winner], rules: &Rules, aliases: Option<&Auction>) ->
         .collect()
 }
 
+/// The coalesced supplier snapshots of one fan-out, written straight to text: one `state`
+/// message per supplier equal (as JSON) to `state(seq, now, supplier_state(a, s, false), &None)`.
+///
+/// A fan-out sends every supplier its own snapshot, so its cost is per supplier. Building each as
+/// a `serde_json::Value` and serialising it cost some 70 000 instructions per supplier (callgrind,
+/// `docs/performance.md`), nearly all of it the lot fields every supplier sees alike: status,
+/// name, lines, ceiling, and the best score and bidder count when shown. Those are serialised
+/// once per lot per fan-out here and reused while they are equal; only the supplier's own fields
+/// (admitted, rank, standing, admissible range) are written per supplier.
+pub struct LeanSupplierStates<'a> {
+    auction: &'a Auction,
+    head: String,
+    /// Per lot: what the fragment was written from, and the fragment (object members, no braces).
+    shared: Vec<Option<(SharedLot, String)>>,
+}
+
+#[derive(PartialEq)]
+struct SharedLot {
+    status: LotStatus,
+    best_score: Option<Decimal>,
+    bidder_count: Option<u32>,
+}
+
+impl<'a> LeanSupplierStates<'a> {
+    pub fn new(auction: &'a Auction, seq: Seq, server_time: TimeMs) -> Self {
+        LeanSupplierStates {
+            auction,
+            head: format!(r#"{{"type":"state","seq":{seq},"server_time":{server_time},"state":"#),
+            shared: Vec::new(),
+        }
+    }
+
+    /// The `state` message for `supplier`.
+    pub fn render(&mut self, supplier: SupplierIx) -> String {
+        use std::fmt::Write as _;
+        let Some(view) = self.auction.supplier_view_lean(supplier) else {
+            return format!("{}{{}}}}", self.head);
+        };
+        let rules = self.auction.rules();
+        let mut out = String::with_capacity(self.head.len() + 256 * view.lots.len() + 64);
+        out.push_str(&self.head);
+        let _ = write!(
+            out,
+            r#"{{"phase":"{}","disqualified":{},"lots":["#,
+            view.phase.name(),
+            view.disqualified
+        );
+        for (i, l) in view.lots.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let key = SharedLot {
+                status: l.status.clone(),
+                best_score: l.best_score,
+                bidder_count: l.bidder_count,
+            };
+            let ix = l.status.lot.ix();
+            if self.shared.len() <= ix {
+                self.shared.resize_with(ix + 1, || None);
+            }
+            let slot = &mut self.shared[ix];
+            if slot.as_ref().is_none_or(|(k, _)| *k != key) {
+                let mut m = Map::new();
+                status_json(&l.status, rules, &mut m);
+                if let Some(b) = l.best_score {
+                    m.insert("best_score".into(), json!(b.to_string()));
+                }
+                if let Some(n) = l.bidder_count {
+                    m.insert("bidder_count".into(), json!(n));
+                }
+                let text = Value::Object(m).to_string();
+                // `{...}` without its braces: the members, never empty (`lot` is always there).
+                let members = text[1..text.len() - 1].to_string();
+                *slot = Some((key, members));
+            }
+            out.push('{');
+            if let Some((_, members)) = slot {
+                out.push_str(members);
+            }
+            let _ = write!(out, r#","admitted":{}"#, l.admitted);
+            if let Some(rank) = l.rank {
+                let _ = write!(out, r#","rank":{rank}"#);
+            }
+            if let Some((total, score)) = l.standing {
+                let _ = write!(
+                    out,
+                    r#","standing":{{"total":"{total}","score":"{score}"}}"#
+                );
+            }
+            if let Some(d) = l.max_admissible {
+                let _ = write!(out, r#","max_admissible":"{d}""#);
+            }
+            if let Some(d) = l.min_admissible {
+                let _ = write!(out, r#","min_admissible":"{d}""#);
+            }
+            out.push('}');
+        }
+        out.push_str("]}}");
+        #[cfg(debug_assertions)]
+        if let Err(e) = serde_json::from_str::<Value>(&out)
+            .map_err(|e| format!("{e}"))
+            .and_then(|v| check(SERVER, &v).map(|_| ()).map_err(|e| format!("{e:?}")))
+        {
+            panic!("a lean snapshot breaks the protocol table: {e}\n{out}");
+        }
+        out
+    }
+}
+
 pub fn state(seq: Seq, server_time: TimeMs, state: Value, req_id: &Option<Value>) -> String {
     encode(&with_req_id(
         json!({"type": "state", "seq": seq, "server_time": server_time, "state": state}),

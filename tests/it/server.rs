@@ -1864,3 +1864,57 @@ async fn the_data_directory_is_guarded() {
     assert!(err.contains("restore the key from its backup"), "{err}");
     assert!(!key.exists());
 }
+
+/// The fan-out writes supplier snapshots as text from shared fragments
+/// (`wire::LeanSupplierStates`); after every step of simulated auctions (several lots, ranks,
+/// extensions, closes; best score shown and not), each supplier's text must equal the snapshot
+/// built the plain way, field for field.
+#[test]
+fn lean_supplier_snapshots_equal_the_plain_ones_after_every_step() {
+    use veiling::core::{Auction, SupplierIx};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("auction-configs");
+    let mut compared = 0;
+    for (name, seed, bidders) in [
+        ("dieetvoeding-2024.toml", 3, Some(6)),
+        ("ziekenvervoer-2021.toml", 4, Some(5)),
+    ] {
+        let cfg = veiling::config::load_file(&dir.join(name)).unwrap().0;
+        let cfg = veiling::simulate::with_bidders(cfg, bidders).unwrap();
+        let run = veiling::simulate::simulate(cfg, seed).unwrap();
+        let suppliers = run.config.rules.suppliers.len();
+        let mut auction = Auction::new(run.config.rules.clone());
+        for step in &run.steps {
+            auction.execute(&step.input);
+            let (seq, now) = (step.input.seq, step.input.at);
+            let mut lean = wire::LeanSupplierStates::new(&auction, seq, now);
+            for s in 0..suppliers {
+                let s = SupplierIx(s as u32);
+                let plain = wire::state(seq, now, wire::supplier_state(&auction, s, false), &None);
+                let fast = lean.render(s);
+                let (plain, fast): (Value, Value) = (
+                    serde_json::from_str(&plain).unwrap(),
+                    serde_json::from_str(&fast).unwrap(),
+                );
+                assert_eq!(fast, plain, "{name}: seq {seq}, supplier {s:?}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1000, "only {compared} snapshots compared");
+    // Out of range: an empty state, as the plain way gives.
+    let cfg = veiling::config::load_file(&dir.join("dieetvoeding-2024.toml"))
+        .unwrap()
+        .0;
+    let auction = Auction::new(cfg.rules.clone());
+    let s = veiling::core::SupplierIx(9999);
+    let plain: Value = serde_json::from_str(&wire::state(
+        1,
+        2,
+        wire::supplier_state(&auction, s, false),
+        &None,
+    ))
+    .unwrap();
+    let fast: Value =
+        serde_json::from_str(&wire::LeanSupplierStates::new(&auction, 1, 2).render(s)).unwrap();
+    assert_eq!(fast, plain);
+}
