@@ -125,6 +125,15 @@ enum Cmd {
         /// Operational log level: error, warn, info, debug or trace (never tokens or bids).
         #[arg(long, default_value = "info")]
         log_level: String,
+        /// Change one of the server's bounds (repeatable), e.g. `--limit bids_per_s=20`. The
+        /// names, units and defaults are in docs/deploy.md.
+        #[arg(long = "limit", value_name = "NAME=VALUE")]
+        limits: Vec<String>,
+        /// UNSAFE, for measurements only: acknowledge bids after writing them to the log but
+        /// without fdatasync, so a crash or power cut can lose acknowledged bids. Only on a
+        /// loopback --listen address. The load test uses it to measure the transport alone.
+        #[arg(long)]
+        unsafe_no_sync: bool,
     },
     /// A small WebSocket client: signs in with a participant's token, sends each line of
     /// standard input (one JSON message per line) and prints every server message as one JSON
@@ -167,15 +176,35 @@ enum Cmd {
     },
 }
 
-fn serve(
+/// `veiling serve`'s options.
+struct ServeArgs {
     configs: Vec<PathBuf>,
     data_dir: PathBuf,
     listen: std::net::SocketAddr,
     start_in: Option<u32>,
     origins: Vec<String>,
-    log_level: &str,
-) -> Result<(), String> {
+    log_level: String,
+    limits: Vec<String>,
+    unsafe_no_sync: bool,
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
     use veiling::server;
+    let ServeArgs {
+        configs,
+        data_dir,
+        listen,
+        start_in,
+        origins,
+        log_level,
+        limits,
+        unsafe_no_sync,
+    } = args;
+    let log_level = log_level.as_str();
+    let mut bounds = server::Limits::default();
+    for l in &limits {
+        bounds.set(l)?;
+    }
     let level: tracing::Level = log_level
         .parse()
         .map_err(|_| format!("--log-level {log_level}: use error, warn, info, debug or trace"))?;
@@ -193,7 +222,15 @@ fn serve(
         opts.listen = listen;
         opts.start_in_ms = start_in.map(|s| i64::from(s) * 1000);
         opts.origins = origins;
+        opts.limits = bounds;
+        opts.unsafe_no_sync = unsafe_no_sync;
         let (server, started) = server::start(opts).await?;
+        if unsafe_no_sync {
+            outln!(
+                "WARNING: --unsafe-no-sync: bids are acknowledged without fdatasync; a crash can \
+                 lose them. For measurements only."
+            );
+        }
         for (s, entry) in started.iter().zip(&server.shared.auctions) {
             let c = &entry.config;
             if let Some(old) = &s.archived {
@@ -411,7 +448,18 @@ fn main() -> ExitCode {
             start_in,
             origins,
             log_level,
-        } => serve(configs, data_dir, listen, start_in, origins, &log_level),
+            limits,
+            unsafe_no_sync,
+        } => serve(ServeArgs {
+            configs,
+            data_dir,
+            listen,
+            start_in,
+            origins,
+            log_level,
+            limits,
+            unsafe_no_sync,
+        }),
         Cmd::Report { log, out, pubkey } => report(&log, &out, pubkey.as_deref()),
         Cmd::CrashWriter {
             log,
@@ -775,8 +823,16 @@ fn crash_writer(log: &Path, config_path: &Path, key_path: &Path, bids: u64) -> R
     let opens = config.rules.opens_at;
     let suppliers = config.rules.suppliers.len() as u64;
     let ceiling = config.rules.lots[0].ceiling;
-    let mut opened = recorder::open(log, &config, &text, record::Mode::Live, opens, key, None)
-        .map_err(|e| e.to_string())?;
+    let mut opened = recorder::open(
+        log,
+        &config,
+        &text,
+        record::Mode::Live,
+        opens,
+        key,
+        Default::default(),
+    )
+    .map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();
     let torn = opened.torn.as_ref().map_or(0, |(n, _)| *n);
     let _ = writeln!(out, "opened records={} torn_bytes={torn}", opened.records);

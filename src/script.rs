@@ -243,7 +243,7 @@ impl Runner {
                         crate::log::record::Mode::Live,
                         self.now,
                         log.key,
-                        None,
+                        Default::default(),
                     )
                     .map_err(|e| ScriptError {
                         line: n,

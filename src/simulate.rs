@@ -137,8 +137,16 @@ pub fn simulate_logged(
         ));
     }
     let at = config.rules.opens_at;
-    let mut opened = recorder::open(path, &config, config_text, Mode::Live, at, key, None)
-        .map_err(|e| e.to_string())?;
+    let mut opened = recorder::open(
+        path,
+        &config,
+        config_text,
+        Mode::Live,
+        at,
+        key,
+        Default::default(),
+    )
+    .map_err(|e| e.to_string())?;
     let run = simulate_with(config, seed, &mut opened.driver)?;
     Ok(LoggedSim {
         run,

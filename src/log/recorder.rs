@@ -7,7 +7,7 @@ use ed25519_dalek::SigningKey;
 
 use super::chain::{self, Problem};
 use super::record::*;
-use super::store::{DiskStore, Writer, sync_dir};
+use super::store::{DiskStore, LogStore, Writer, WriterOptions, sync_dir};
 use crate::config::AuctionConfig;
 use crate::core::sequencer::{Drive, Sequencer, Step};
 use crate::core::*;
@@ -368,18 +368,28 @@ pub fn open(
     mode: Mode,
     now: TimeMs,
     key: SigningKey,
-    observer: Option<super::store::CommitObserver>,
+    writer: WriterOptions,
 ) -> Result<Opened, OpenError> {
     let io = |e: std::io::Error| OpenError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
     // A new log: its header, durable, and the recorder after it.
-    let create = |key: SigningKey, observer, torn| -> Result<Opened, OpenError> {
+    let disk = |store: DiskStore, no_sync: bool| -> Box<dyn LogStore> {
+        if no_sync {
+            Box::new(store.unsafe_without_sync())
+        } else {
+            Box::new(store)
+        }
+    };
+    let create = |key: SigningKey, writer: WriterOptions, torn| -> Result<Opened, OpenError> {
         let (recorder, header) = Recorder::start(config, config_text, mode, now, key);
-        let store = DiskStore::create(path, &header).map_err(io)?;
+        let store = disk(
+            DiskStore::create(path, &header).map_err(io)?,
+            writer.unsafe_no_sync,
+        );
         Ok(Opened {
-            driver: LoggedDriver::new(recorder, Writer::spawn_observed(Box::new(store), observer)),
+            driver: LoggedDriver::new(recorder, Writer::spawn_observed(store, writer.observer)),
             config: config.clone(),
             tail: Vec::new(),
             created: true,
@@ -388,7 +398,7 @@ pub fn open(
         })
     };
     if !path.exists() {
-        return create(key, observer, None);
+        return create(key, writer, None);
     }
     let bytes = std::fs::read(path).map_err(io)?;
     let ours = key.verifying_key();
@@ -407,7 +417,7 @@ pub fn open(
             Some((bytes.len(), keep_aside(path, 0, &bytes).map_err(io)?))
         };
         std::fs::remove_file(path).map_err(io)?;
-        return create(key, observer, torn);
+        return create(key, writer, torn);
     }
     let corrupt = |problem: Problem| OpenError::Corrupt {
         path: path.to_path_buf(),
@@ -478,9 +488,12 @@ pub fn open(
         })
         .collect();
     let recorder = Recorder::resume(replayed, &verified, key);
-    let store = DiskStore::open_append(path, records).map_err(io)?;
+    let store = disk(
+        DiskStore::open_append(path, records).map_err(io)?,
+        writer.unsafe_no_sync,
+    );
     Ok(Opened {
-        driver: LoggedDriver::new(recorder, Writer::spawn_observed(Box::new(store), observer)),
+        driver: LoggedDriver::new(recorder, Writer::spawn_observed(store, writer.observer)),
         config,
         tail,
         created: false,

@@ -81,6 +81,8 @@ pub struct FileStore<F: LogFile> {
     /// The planted bug of the power-cut test: acknowledge after the write, sync later.
     ack_before_sync: bool,
     unsynced: bool,
+    /// `veiling serve --unsafe-no-sync` (measurements only): never fdatasync.
+    no_sync: bool,
 }
 
 impl<F: LogFile> FileStore<F> {
@@ -92,7 +94,16 @@ impl<F: LogFile> FileStore<F> {
             halted: None,
             ack_before_sync: false,
             unsynced: false,
+            no_sync: false,
         }
+    }
+
+    /// UNSAFE, for measurements only (`veiling serve --unsafe-no-sync`, the load test's
+    /// `r_transport`): appends are written but never synced, so a crash or power cut can lose
+    /// records that were acknowledged.
+    pub fn unsafe_without_sync(mut self) -> Self {
+        self.no_sync = true;
+        self
     }
 
     /// DELIBERATELY BROKEN, for the negative power-cut test only: acknowledge an append once it
@@ -137,7 +148,7 @@ impl<F: LogFile> LogStore for FileStore<F> {
         self.file.append(&bytes).map_err(|e| self.halt(e))?;
         if self.ack_before_sync {
             self.unsynced = true;
-        } else {
+        } else if !self.no_sync {
             self.file.sync().map_err(|e| self.halt(e))?;
         }
         self.next_seq += records.len() as Seq;
@@ -165,6 +176,13 @@ impl DiskStore {
         Ok(DiskStore {
             inner: FileStore::new(file, next_seq),
         })
+    }
+
+    /// See [`FileStore::unsafe_without_sync`].
+    pub fn unsafe_without_sync(self) -> Self {
+        DiskStore {
+            inner: self.inner.unsafe_without_sync(),
+        }
     }
 
     /// Create a new log file holding `header` (durable, directory entry included).
@@ -246,6 +264,15 @@ impl Pending {
 
 /// Told of every group commit: the records it held and how long the append and sync took.
 pub type CommitObserver = Box<dyn Fn(usize, std::time::Duration) + Send>;
+
+/// How the writer of an opened log behaves ([`super::recorder::open`]).
+#[derive(Default)]
+pub struct WriterOptions {
+    /// Told of every group commit (the server's metrics).
+    pub observer: Option<CommitObserver>,
+    /// UNSAFE, for measurements only: see [`FileStore::unsafe_without_sync`].
+    pub unsafe_no_sync: bool,
+}
 
 /// The dedicated writer: a thread that takes whatever is queued (until the batch holds
 /// [`BATCH_RECORDS_MAX`] records), appends it in one write, syncs once, and only then completes

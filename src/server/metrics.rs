@@ -79,6 +79,8 @@ pub struct Metrics {
     pub outbound_queue_depth: Histogram,
     pub connections: AtomicI64,
     pub connections_total: AtomicU64,
+    /// 1 when started with `--unsafe-no-sync` (nothing is synced: measurements only).
+    pub unsafe_no_sync: AtomicI64,
     pub sessions: AtomicI64,
     pub inputs_total: AtomicU64,
     pub bids_accepted_total: AtomicU64,
@@ -99,6 +101,7 @@ impl Default for Metrics {
             connections: AtomicI64::new(0),
             connections_total: AtomicU64::new(0),
             sessions: AtomicI64::new(0),
+            unsafe_no_sync: AtomicI64::new(0),
             inputs_total: AtomicU64::new(0),
             bids_accepted_total: AtomicU64::new(0),
             snapshots_skipped_total: AtomicU64::new(0),
@@ -151,7 +154,13 @@ impl Metrics {
             "veiling_outbound_queue_depth",
             "Messages already waiting in a connection's outbound queue when one is added.",
         );
-        let gauges: [(&str, &str, i64); 2] = [
+        let gauges: [(&str, &str, i64); 3] = [
+            (
+                "veiling_unsafe_no_sync",
+                "1 when bids are acknowledged without fdatasync (--unsafe-no-sync: measurements \
+                 only; a crash can lose acknowledged bids).",
+                self.unsafe_no_sync.load(Relaxed),
+            ),
             (
                 "veiling_connections",
                 "Open WebSocket connections.",

@@ -109,6 +109,89 @@ impl Default for Limits {
     }
 }
 
+/// The largest value `--limit` takes for any bound.
+const LIMIT_VALUE_MAX: u64 = 1_000_000_000;
+
+impl Limits {
+    /// The bounds `veiling serve --limit NAME=VALUE` changes: their names and units. Durations
+    /// are in milliseconds.
+    pub const SETTABLE: &'static [(&'static str, &'static str)] = &[
+        ("message_bytes_max", "bytes"),
+        ("read_buffer_bytes", "bytes"),
+        ("write_buffer_bytes_max", "bytes"),
+        ("send_buffer_bytes", "bytes"),
+        ("http_head_bytes_max", "bytes"),
+        ("handshake_timeout_ms", "ms"),
+        ("auth_timeout_ms", "ms"),
+        ("ping_interval_ms", "ms"),
+        ("idle_timeout_ms", "ms"),
+        ("connections_max", "connections"),
+        ("connections_per_participant_max", "connections"),
+        ("messages_per_s", "messages/s"),
+        ("messages_burst", "messages"),
+        ("bids_per_s", "bids/s"),
+        ("bids_burst", "bids"),
+        ("actor_queue_max", "inputs"),
+        ("batch_inputs_max", "inputs"),
+        ("outbound_max", "messages"),
+        ("recent_steps_max", "steps"),
+        ("fanout_interval_ms", "ms"),
+        ("snapshot_misses_max", "snapshots"),
+        ("shutdown_grace_ms", "ms"),
+    ];
+
+    /// Set one bound from `NAME=VALUE` (a whole number from 1 to 10^9); an unknown name or a
+    /// bad value changes nothing.
+    pub fn set(&mut self, assignment: &str) -> Result<(), String> {
+        let (name, value) = assignment.split_once('=').ok_or_else(|| {
+            format!("--limit {assignment}: expected NAME=VALUE, e.g. bids_per_s=20")
+        })?;
+        let (name, value) = (name.trim(), value.trim());
+        let v: u64 = value
+            .parse()
+            .ok()
+            .filter(|v| (1..=LIMIT_VALUE_MAX).contains(v))
+            .ok_or_else(|| {
+                format!("--limit {name}={value}: the value must be a whole number from 1 to {LIMIT_VALUE_MAX}")
+            })?;
+        let n = v as usize;
+        let small = u32::try_from(v).unwrap_or(u32::MAX);
+        let ms = Duration::from_millis(v);
+        match name {
+            "message_bytes_max" => self.message_bytes_max = n,
+            "read_buffer_bytes" => self.read_buffer_bytes = n,
+            "write_buffer_bytes_max" => self.write_buffer_bytes_max = n,
+            "send_buffer_bytes" => self.send_buffer_bytes = Some(n),
+            "http_head_bytes_max" => self.http_head_bytes_max = n,
+            "handshake_timeout_ms" => self.handshake_timeout = ms,
+            "auth_timeout_ms" => self.auth_timeout = ms,
+            "ping_interval_ms" => self.ping_interval = ms,
+            "idle_timeout_ms" => self.idle_timeout = ms,
+            "connections_max" => self.connections_max = n,
+            "connections_per_participant_max" => self.connections_per_participant_max = n,
+            "messages_per_s" => self.messages_per_s = small,
+            "messages_burst" => self.messages_burst = small,
+            "bids_per_s" => self.bids_per_s = small,
+            "bids_burst" => self.bids_burst = small,
+            "actor_queue_max" => self.actor_queue_max = n,
+            "batch_inputs_max" => self.batch_inputs_max = n,
+            "outbound_max" => self.outbound_max = n,
+            "recent_steps_max" => self.recent_steps_max = n,
+            "fanout_interval_ms" => self.fanout_interval = ms,
+            "snapshot_misses_max" => self.snapshot_misses_max = small,
+            "shutdown_grace_ms" => self.shutdown_grace = ms,
+            _ => {
+                let names: Vec<&str> = Limits::SETTABLE.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "--limit {name}: no such limit; the limits are {}",
+                    names.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 pub struct Options {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
@@ -120,6 +203,9 @@ pub struct Options {
     pub origins: Vec<String>,
     pub limits: Limits,
     pub clock: Clock,
+    /// UNSAFE, for measurements only (`--unsafe-no-sync`): acknowledge bids after the log write
+    /// without fdatasync. Refused unless listening on a loopback address.
+    pub unsafe_no_sync: bool,
 }
 
 impl Options {
@@ -132,6 +218,7 @@ impl Options {
             origins: Vec::new(),
             limits: Limits::default(),
             clock: Clock::System,
+            unsafe_no_sync: false,
         }
     }
 }
@@ -222,7 +309,10 @@ fn open_auction(
             Mode::Live,
             now,
             key.clone(),
-            observer(metrics),
+            crate::log::store::WriterOptions {
+                observer: observer(metrics),
+                unsafe_no_sync: opts.unsafe_no_sync,
+            },
         )
         .map_err(|e| e.to_string())
     };
@@ -279,6 +369,13 @@ fn open_auction(
 /// Start serving: open (or recover) every auction, write credentials on first start, start one
 /// actor per auction and the listener.
 pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
+    if opts.unsafe_no_sync && !opts.listen.ip().is_loopback() {
+        return Err(format!(
+            "--unsafe-no-sync acknowledges bids that a crash can lose; it is for measurements on \
+             a loopback address only, not {}",
+            opts.listen
+        ));
+    }
     std::fs::create_dir_all(&opts.data_dir).map_err(|e| io_err(&opts.data_dir, e))?;
     // One server per data directory: two would interleave appends to the same logs.
     let lock_path = opts.data_dir.join("serve.lock");
@@ -321,6 +418,9 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
         key
     };
     let metrics = Arc::new(Metrics::default());
+    metrics
+        .unsafe_no_sync
+        .store(i64::from(opts.unsafe_no_sync), Relaxed);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let tokens = DashMap::new();
     let mut auctions = Vec::new();

@@ -305,3 +305,27 @@ fn kill_9_while_appending_loses_no_acknowledged_record() {
     assert!(acked.len() >= kills);
     assert_eq!(found, acked.len());
 }
+
+/// `veiling serve --unsafe-no-sync` (measurements only) writes but never syncs: after a power
+/// cut nothing it wrote need be there. The normal store's appends all are.
+#[test]
+fn the_unsafe_no_sync_store_never_syncs() {
+    let records: Vec<Vec<u8>> = (0..3).map(|i| format!("record {i}").into_bytes()).collect();
+    for no_sync in [false, true] {
+        let disk = SimDisk::new(Vec::new());
+        let mut store = FileStore::new(disk.clone(), 0);
+        if no_sync {
+            store = store.unsafe_without_sync();
+        }
+        store.append(0, &records).unwrap();
+        store.append(3, &records).unwrap();
+        let durable = disk.after_crash(0);
+        let written = disk.after_crash(disk.volatile_len());
+        assert_eq!(written.len(), 6 * 9, "no_sync {no_sync}");
+        assert_eq!(
+            durable.len(),
+            if no_sync { 0 } else { 6 * 9 },
+            "no_sync {no_sync}"
+        );
+    }
+}

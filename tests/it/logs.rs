@@ -77,7 +77,7 @@ fn open_test_log(
         veiling::log::record::Mode::Live,
         at,
         key(),
-        None,
+        Default::default(),
     )
 }
 
@@ -612,7 +612,7 @@ fn replay_names_the_real_line_of_a_changed_record_and_open_refuses_another_confi
         veiling::log::record::Mode::Practice,
         config.rules.opens_at,
         key(),
-        None,
+        Default::default(),
     )
     .err()
     .expect("refused");
@@ -629,7 +629,7 @@ fn replay_names_the_real_line_of_a_changed_record_and_open_refuses_another_confi
         veiling::log::record::Mode::Live,
         config.rules.opens_at,
         key(),
-        None,
+        Default::default(),
     );
     assert!(live.is_ok(), "{:?}", live.err());
 }

@@ -1562,6 +1562,7 @@ async fn health_metrics_and_the_origin_check_share_the_port() {
         "veiling_outbound_queue_depth_bucket",
         "veiling_rejections_total{reason=\"bid_too_soon\"} 1",
         "veiling_connections 2",
+        "veiling_unsafe_no_sync 0",
     ] {
         assert!(metrics.contains(needle), "{needle} in\n{metrics}");
     }
@@ -1917,4 +1918,76 @@ fn lean_supplier_snapshots_equal_the_plain_ones_after_every_step() {
     let fast: Value =
         serde_json::from_str(&wire::LeanSupplierStates::new(&auction, 1, 2).render(s)).unwrap();
     assert_eq!(fast, plain);
+}
+
+/// `--limit NAME=VALUE` sets each bound by name; a bad name or value is refused with the reason
+/// and changes nothing.
+#[test]
+fn limits_are_set_by_name_and_a_bad_one_changes_nothing() {
+    for (name, _unit) in Limits::SETTABLE {
+        let mut l = Limits::default();
+        l.set(&format!("{name}=7")).unwrap();
+        assert_ne!(
+            format!("{l:?}"),
+            format!("{:?}", Limits::default()),
+            "{name}"
+        );
+    }
+    let mut l = Limits::default();
+    l.set(" bids_per_s = 25 ").unwrap();
+    l.set("fanout_interval_ms=50").unwrap();
+    assert_eq!(
+        (l.bids_per_s, l.fanout_interval),
+        (25, Duration::from_millis(50))
+    );
+    let before = format!("{l:?}");
+    for (bad, says) in [
+        ("bids_per_s", "NAME=VALUE"),
+        ("bids_per_sec=5", "no such limit"),
+        ("bids_per_s=0", "from 1 to"),
+        ("bids_per_s=-3", "from 1 to"),
+        ("bids_per_s=1.5", "from 1 to"),
+        ("bids_per_s=1000000001", "from 1 to"),
+    ] {
+        let e = l.set(bad).unwrap_err();
+        assert!(e.contains(says), "{bad}: {e}");
+    }
+    assert_eq!(format!("{l:?}"), before);
+}
+
+/// `--unsafe-no-sync` is for measurements on loopback: refused on any other address; on
+/// loopback the server acknowledges, says so in /metrics, and its log still verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsafe_no_sync_is_loopback_only_and_marked() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let env = env("nosync");
+    let mut opts = Options::new(vec![env.config.clone()], env.dir.join("data"));
+    opts.listen = "0.0.0.0:0".parse().unwrap();
+    opts.unsafe_no_sync = true;
+    let e = server::start(opts).await.err().expect("refused");
+    assert!(e.contains("loopback"), "{e}");
+    let mut opts = Options::new(vec![env.config.clone()], env.dir.join("data"));
+    opts.listen = "127.0.0.1:0".parse().unwrap();
+    opts.clock = env.clock.clone();
+    opts.limits = test_limits();
+    opts.unsafe_no_sync = true;
+    let server = server::start(opts).await.expect("starts").0;
+    let t = tokens(&env);
+    let (mut s1, _) = Client::login(server.addr, &t["s1"]).await;
+    let (mut a1, _) = Client::login(server.addr, &t["a1"]).await;
+    open_auction(&env, &mut a1).await;
+    assert_eq!(s1.bid("lot-1", "n1", "90000.00").await["type"], "accepted");
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    tokio::time::timeout(RECV_TIMEOUT, s.read_to_string(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(out.contains("veiling_unsafe_no_sync 1"), "{out}");
+    server.shutdown().await;
+    let (verdict, out) = crate::independent::python(&env.dir.join("data/e2e/live.log"), None, true);
+    assert_eq!(verdict, None, "{out}");
 }

@@ -175,3 +175,23 @@ fn every_rejection_code_is_documented() {
         "documented codes that do not exist: {unknown:?}"
     );
 }
+
+/// Every bound `veiling serve --limit` takes is in the table of docs/deploy.md, and in the
+/// limits of docs/protocol.md.
+#[test]
+fn every_settable_limit_is_documented() {
+    let deploy = std::fs::read_to_string(root().join("docs/deploy.md")).unwrap();
+    let protocol = std::fs::read_to_string(root().join("docs/protocol.md")).unwrap();
+    for (name, _) in veiling::server::Limits::SETTABLE {
+        let cell = format!("`{name}`");
+        assert!(deploy.contains(&cell), "{name} not in docs/deploy.md");
+        assert!(
+            protocol.contains(&cell)
+                || *name == "read_buffer_bytes"
+                || *name == "write_buffer_bytes_max"
+                || *name == "send_buffer_bytes"
+                || *name == "batch_inputs_max",
+            "{name} not in docs/protocol.md"
+        );
+    }
+}
