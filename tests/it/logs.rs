@@ -774,3 +774,75 @@ fn only_canonical_large_order_public_keys_are_keys() {
     );
     assert!(parse_pubkey(&good[..62]).is_none());
 }
+
+/// Accepted bids are written straight to bytes (the commonest record); every record of simulated
+/// auctions, total and line-item bids among them, and a bid with characters JSON must escape,
+/// must be byte for byte the record built as a JSON value.
+#[test]
+fn the_direct_bid_record_equals_the_value_record() {
+    use veiling::core::*;
+    use veiling::log::record::{Names, input_line, input_line_of_value};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("auction-configs");
+    let prev = "ab".repeat(32);
+    let mut bids = 0;
+    let mut others = 0;
+    for (name, seed, bidders) in [
+        ("dieetvoeding-2024.toml", 3, Some(6)),
+        ("ziekenvervoer-2021.toml", 4, Some(5)),
+    ] {
+        let cfg = veiling::config::load_file(&dir.join(name)).unwrap().0;
+        let cfg = veiling::simulate::with_bidders(cfg, bidders).unwrap();
+        let run = veiling::simulate::simulate(cfg, seed).unwrap();
+        let names = Names {
+            rules: &run.config.rules,
+        };
+        for step in &run.steps {
+            let fast = input_line(&prev, &step.input, &step.outcome, &names);
+            let plain = input_line_of_value(&prev, &step.input, &step.outcome, &names);
+            assert_eq!(
+                String::from_utf8_lossy(&fast),
+                String::from_utf8_lossy(&plain),
+                "{name}: seq {}",
+                step.input.seq
+            );
+            match (&step.input.command, &step.outcome) {
+                (Command::PlaceBid { .. }, Outcome::Accepted(e)) if e.len() == 1 => bids += 1,
+                _ => others += 1,
+            }
+            // The same bid with an id that needs escaping.
+            if let (
+                Command::PlaceBid {
+                    supplier,
+                    lot,
+                    offer,
+                    ..
+                },
+                Outcome::Accepted(e),
+            ) = (&step.input.command, &step.outcome)
+                && let [Event::BidAccepted(b)] = e.as_slice()
+            {
+                let odd = "q\"uote\\ back\u{7}\u{1F600}é".to_string();
+                let input = Input {
+                    command: Command::PlaceBid {
+                        supplier: *supplier,
+                        lot: *lot,
+                        client_bid_id: odd.clone(),
+                        offer: offer.clone(),
+                    },
+                    ..step.input.clone()
+                };
+                let mut b = b.clone();
+                b.client_bid_id = odd;
+                let outcome = Outcome::Accepted(vec![Event::BidAccepted(b)]);
+                assert_eq!(
+                    input_line(&prev, &input, &outcome, &names),
+                    input_line_of_value(&prev, &input, &outcome, &names)
+                );
+            }
+        }
+    }
+    assert!(
+        bids > 200 && others > 20,
+        "{bids} bids, {others} other records"
+    );
+}
