@@ -1,6 +1,8 @@
-//! `bids`: start the real server on 127.0.0.1 with a fresh data directory, connect B suppliers,
-//! and have each send bids open loop on a fixed schedule. Reports bid-to-ack latency, answers,
-//! and the server's CPU per acknowledged bid.
+//! `bids`: start the real server on 127.0.0.1 with a fresh data directory and A auctions,
+//! connect B suppliers to each, and have each send bids open loop on a fixed schedule. Reports
+//! bid-to-ack latency, answers, the server's CPU per acknowledged bid, and checks after the
+//! server has stopped that every acknowledged bid is in its auction's log with the receipt the
+//! bidder was given (nothing acknowledged was lost).
 //!
 //! Open loop, without coordinated omission: every bid has an intended send time fixed before the
 //! run (bidder i sends bid k at `start + i/R + k*B/R`, so the B bidders are spread evenly over
@@ -27,17 +29,24 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::{Lat, Report, Res, Ws, check_fds, check_loopback, connect_ws, duration_arg, round};
 
-/// The server's bid limit per supplier is 10/s with a burst of 20 (`server::Limits`); stay below.
-const PER_BIDDER_RATE_MAX: f64 = 9.0;
+/// The server's default bid limit per supplier is 10/s with a burst of 20 (`server::Limits`).
+/// Up to this rate per bidder the server runs with its defaults; above it, with
+/// `--limit bids_per_s=...` (and the message limits) raised to fit the run.
+const PER_BIDDER_DEFAULT_MAX: f64 = 9.0;
+/// The most bids per second one bidder may be asked to send.
+const PER_BIDDER_RATE_MAX: f64 = 1000.0;
 /// The config's limit on suppliers.
 const BIDDERS_MAX: usize = veiling::core::rules::limits::SUPPLIERS_MAX;
+/// Auctions one run may start.
+pub(crate) const AUCTIONS_MAX: usize = 16;
 /// Bids one supplier may place on a lot.
 const BIDS_PER_BIDDER_MAX: u64 = veiling::core::rules::limits::BIDS_PER_SUPPLIER_LOT_MAX as u64;
 const DURATION_MAX_S: f64 = 600.0;
 /// How long answers may take after the last intended send before they count as missing.
 const ANSWER_WAIT: Duration = Duration::from_secs(10);
-/// Waiting for the server to print its address.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Waiting for the server to print its address (recovering a log of 10^6 records takes tens of
+/// seconds; a server that dies closes its stdout and is noticed at once).
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(300);
 /// Connecting and authenticating one bidder.
 pub(crate) const JOIN_TIMEOUT: Duration = Duration::from_secs(15);
 pub(crate) const CONNECT_CONCURRENCY: usize = 64;
@@ -50,13 +59,21 @@ pub(crate) const PRICE_START: u64 = 9_000_000;
 pub(crate) const PRICE_STEP: u64 = 10;
 pub(crate) const AUCTION_ID: &str = "loadtest";
 pub(crate) const LOT: &str = "lot-1";
+/// How the server's coalesced snapshots begin (`wire::LeanSupplierStates`); an answer to a
+/// `state` request has a `req_id` after `state` and does not match.
+const SNAPSHOT_PREFIX: &str = r#"{"type":"state","seq":"#;
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct Args {
-    /// Bidders, one supplier and one connection each (at most 1000, the config's limit).
+    /// Auctions in the server, each with its own log (at most 16).
+    #[arg(long, value_name = "A", default_value_t = 1)]
+    pub auctions: usize,
+    /// Bidders per auction, one supplier and one connection each (at most 1000, the config's
+    /// limit).
     #[arg(long, value_name = "B")]
     pub bidders: usize,
-    /// Bids per second over all bidders (at most 9 per bidder).
+    /// Bids per second over all bidders of all auctions (at most 1000 per bidder; above 9 per
+    /// bidder the server's per-supplier bid limit is raised to fit).
     #[arg(long, value_name = "R")]
     pub rate: f64,
     /// Seconds of sending.
@@ -65,7 +82,8 @@ pub struct Args {
     /// The `veiling` binary (default: next to this binary, else target/release/veiling).
     #[arg(long, value_name = "PATH")]
     pub server_bin: Option<PathBuf>,
-    /// Ask for a server that acknowledges before fdatasync (not supported by the server yet).
+    /// Start the server with `--unsafe-no-sync` (acknowledge without fdatasync): the transport
+    /// and the server's work alone, for `r_transport`.
     #[arg(long)]
     pub no_sync_server: bool,
     /// Print one JSON object instead of text.
@@ -101,22 +119,29 @@ impl Plan {
 }
 
 pub fn run(args: &Args) -> Res<Report> {
-    let b = args.bidders;
-    if b == 0 || b > BIDDERS_MAX {
+    let a = args.auctions;
+    if a == 0 || a > AUCTIONS_MAX {
         return Err(format!(
-            "--bidders {b}: must be between 1 and {BIDDERS_MAX}"
+            "--auctions {a}: must be between 1 and {AUCTIONS_MAX}"
         ));
     }
+    let per_auction = args.bidders;
+    if per_auction == 0 || per_auction > BIDDERS_MAX {
+        return Err(format!(
+            "--bidders {per_auction}: must be between 1 and {BIDDERS_MAX}"
+        ));
+    }
+    let b = a * per_auction;
     if !(args.rate.is_finite() && args.rate > 0.0) {
         return Err(format!("--rate {}: must be above 0", args.rate));
     }
     let per = args.rate / b as f64;
     if per > PER_BIDDER_RATE_MAX {
         return Err(format!(
-            "--rate {} over {b} bidders is {per:.2} bids/s per bidder; the server limits each \
-             supplier to 10 bids/s (burst 20), so keep it at most {PER_BIDDER_RATE_MAX}/s: use \
-             at least {} bidders",
+            "--rate {} over {b} bidders is {per:.2} bids/s per bidder, over the {} this tool \
+             sends per bidder: use at least {} bidders",
             args.rate,
+            PER_BIDDER_RATE_MAX,
             (args.rate / PER_BIDDER_RATE_MAX).ceil()
         ));
     }
@@ -140,11 +165,27 @@ pub fn run(args: &Args) -> Res<Report> {
 
     let work = crate::fresh_temp_dir("veiling-loadtest")?;
     let _cleanup = crate::TempDir(work.clone());
-    let cfg = work.join("loadtest.toml");
-    std::fs::write(&cfg, config(b)).map_err(|e| format!("{}: {e}", cfg.display()))?;
     let data = work.join("data");
-    let mut server = Server::start(&bin, &cfg, &data, &work)?;
-    let tokens = tokens(&data.join(AUCTION_ID).join("credentials.json"), b)?;
+    let ids: Vec<String> = (0..a).map(auction_id).collect();
+    let mut cfgs = Vec::with_capacity(a);
+    for id in &ids {
+        let cfg = work.join(format!("{id}.toml"));
+        std::fs::write(&cfg, config(id, per_auction))
+            .map_err(|e| format!("{}: {e}", cfg.display()))?;
+        cfgs.push(cfg);
+    }
+    let mut extra = server_limits(per);
+    if args.no_sync_server {
+        extra.push("--unsafe-no-sync".into());
+    }
+    let mut server = Server::start_with(&bin, &cfgs, &data, &work, &extra)?;
+    let mut tokens = Vec::with_capacity(b);
+    for id in &ids {
+        tokens.extend(self::tokens(
+            &data.join(id).join("credentials.json"),
+            per_auction,
+        )?);
+    }
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .thread_name("loadtest-client")
@@ -168,6 +209,8 @@ pub fn run(args: &Args) -> Res<Report> {
     let mut errors = BTreeMap::<String, u64>::new();
     let mut notices = BTreeMap::<String, u64>::new();
     let (mut sent, mut replies, mut missing, mut duplicates, mut unexpected) = (0, 0, 0, 0, 0);
+    // The receipts of acknowledged bids, per auction: (seq, hash).
+    let mut receipts: Vec<Vec<(u64, String)>> = vec![Vec::new(); a];
     let mut failures = Vec::new();
     let mut last_answer = run.start;
     for r in &results {
@@ -198,6 +241,9 @@ pub fn run(args: &Args) -> Res<Report> {
         if let Some(t) = r.last_answer {
             last_answer = last_answer.max(t);
         }
+        if let Some(list) = receipts.get_mut(r.bidder / per_auction) {
+            list.extend(r.receipts.iter().cloned());
+        }
     }
     let planned = per_bidder * b as u64;
     let accepted = answers.get("accepted").copied().unwrap_or(0);
@@ -209,7 +255,25 @@ pub fn run(args: &Args) -> Res<Report> {
     } else {
         0.0
     };
+    // Nothing acknowledged may be missing from the logs (the server has stopped: read them).
+    let mut lost = 0u64;
+    let mut checked = 0u64;
+    let mut log_problems = Vec::new();
+    for (id, list) in ids.iter().zip(&receipts) {
+        match lost_receipts(&data.join(id).join("live.log"), list) {
+            Ok(n) => lost += n,
+            Err(e) => log_problems.push(e),
+        }
+        checked += list.len() as u64;
+    }
     let ticks = crate::clock_ticks_per_s();
+    let per_ack_us = |t: u64| {
+        if accepted > 0 {
+            json!(round(t as f64 / ticks as f64 * 1e6 / accepted as f64, 1))
+        } else {
+            Value::Null
+        }
+    };
     let cpu = |ticks_used: u64, wall_s: f64, per_ack: bool| {
         let s = ticks_used as f64 / ticks as f64;
         let mut v = json!({
@@ -217,20 +281,30 @@ pub fn run(args: &Args) -> Res<Report> {
             "cores_busy": if wall_s > 0.0 { round(s / wall_s, 3) } else { 0.0 },
         });
         if per_ack {
-            v["us_per_ack"] = if accepted > 0 {
-                json!(round(s * 1e6 / accepted as f64, 1))
-            } else {
-                Value::Null
-            };
+            v["us_per_ack"] = per_ack_us(ticks_used);
         }
         v
     };
     let cpu_wall = run.cpu_wall.as_secs_f64();
     // A server that crashed, or did not stop cleanly on SIGTERM, fails the run too.
-    let ok = sent == planned && missing == 0 && duplicates == 0 && unexpected == 0 && stopped_ok;
-    let mut json = json!({
+    let ok = sent == planned
+        && missing == 0
+        && duplicates == 0
+        && unexpected == 0
+        && stopped_ok
+        && lost == 0
+        && log_problems.is_empty();
+    let mut server_cpu = cpu(run.server_ticks, cpu_wall, true);
+    server_cpu["user_us_per_ack"] = per_ack_us(run.server_user_ticks);
+    server_cpu["system_us_per_ack"] =
+        per_ack_us(run.server_ticks.saturating_sub(run.server_user_ticks));
+    let json = json!({
         "ok": ok,
+        "auctions": a,
+        "bidders_per_auction": per_auction,
         "bidders": b,
+        "sync": if args.no_sync_server { "off (--unsafe-no-sync)" } else { "fdatasync per group commit" },
+        "server_args": extra,
         "rate_per_s": args.rate,
         "rate_per_bidder_per_s": round(per, 3),
         "duration_s": args.duration_s,
@@ -254,15 +328,17 @@ pub fn run(args: &Args) -> Res<Report> {
         "send_lag_us": lag.json(),
         "acks_per_s": round(acks_per_s, 1),
         "wall_s": round(wall, 3),
-        "server_cpu": cpu(run.server_ticks, cpu_wall, true),
+        "server_cpu": server_cpu,
         "loadtest_cpu": cpu(run.own_ticks, cpu_wall, false),
         "clk_tck": ticks,
         "server_stop": stopped,
+        "acknowledged_in_log": {
+            "receipts_checked": checked,
+            "lost": lost,
+            "problems": log_problems,
+        },
         "failures": failures,
     });
-    if args.no_sync_server {
-        json["no_sync"] = json!("unsupported: the server has no no-sync mode yet");
-    }
     let count = |m: &BTreeMap<String, u64>| {
         if m.is_empty() {
             "none".to_string()
@@ -274,7 +350,8 @@ pub fn run(args: &Args) -> Res<Report> {
         }
     };
     let mut text = format!(
-        "{b} bidders, {} bids/s ({per:.2}/s each) for {} s against {} on {addr}\n\
+        "{a} auction(s) x {per_auction} bidders, {} bids/s ({per:.2}/s each) for {} s against {} \
+         on {addr}{}\n\
          bids: {planned} planned, {sent} sent, {replies} replies, {missing} missing, \
          {duplicates} duplicate, {unexpected} unexpected\n\
          answers: {}\nrejections: {}\nerrors: {}\n\
@@ -282,10 +359,16 @@ pub fn run(args: &Args) -> Res<Report> {
          bid to ack (from actual send):   {}\n\
          send lag (generator):            {}\n\
          {acks_per_s:.1} acks/s over {wall:.2} s; server CPU {:.3} s = {} µs per ack; \
-         loadtest CPU {:.3} s\nserver stop: {stopped}\n",
+         loadtest CPU {:.3} s\nserver stop: {stopped}\n\
+         acknowledged bids checked in the logs: {checked}, lost: {lost}\n",
         args.rate,
         args.duration_s,
         bin.display(),
+        if args.no_sync_server {
+            " (no sync)"
+        } else {
+            ""
+        },
         count(&answers),
         count(&rejections),
         count(&errors),
@@ -303,11 +386,8 @@ pub fn run(args: &Args) -> Res<Report> {
         },
         run.own_ticks as f64 / ticks as f64,
     );
-    for f in &failures {
+    for f in failures.iter().chain(&log_problems) {
         text.push_str(&format!("failure: {f}\n"));
-    }
-    if args.no_sync_server {
-        text.push_str("no-sync: unsupported: the server has no no-sync mode yet\n");
     }
     Ok(Report { json, text, ok })
 }
@@ -346,13 +426,66 @@ pub(crate) fn server_bin(given: Option<&Path>) -> Res<PathBuf> {
         })
 }
 
+/// The id of auction `k` of a run: `loadtest`, then `loadtest-2`, `loadtest-3`, ...
+pub(crate) fn auction_id(k: usize) -> String {
+    if k == 0 {
+        AUCTION_ID.to_string()
+    } else {
+        format!("{AUCTION_ID}-{}", k + 1)
+    }
+}
+
 /// `bidders` suppliers `s0`, `s1`, ... and one auctioneer, in the shared load-test config.
-fn config(bidders: usize) -> String {
-    crate::setup::config(&crate::setup::People {
-        suppliers: (0..bidders).map(|i| format!("s{i}")).collect(),
-        observers: Vec::new(),
-        auctioneers: vec!["a1".into()],
-    })
+fn config(id: &str, bidders: usize) -> String {
+    crate::setup::config_for(
+        id,
+        &crate::setup::People {
+            suppliers: (0..bidders).map(|i| format!("s{i}")).collect(),
+            observers: Vec::new(),
+            auctioneers: vec!["a1".into()],
+        },
+    )
+}
+
+/// The server's `--limit` options for bidders that each send `per` bids/s: none within the
+/// defaults; above them, room for twice the rate (bursts from the generator's lateness).
+pub(crate) fn server_limits(per: f64) -> Vec<String> {
+    if per <= PER_BIDDER_DEFAULT_MAX {
+        return Vec::new();
+    }
+    let bids = (per * 2.0).ceil() as u64 + 10;
+    [
+        format!("bids_per_s={bids}"),
+        format!("bids_burst={}", bids * 2),
+        format!("messages_per_s={}", bids + 20),
+        format!("messages_burst={}", bids * 2 + 40),
+    ]
+    .into_iter()
+    .flat_map(|l| ["--limit".to_string(), l])
+    .collect()
+}
+
+/// How many of `receipts` (seq, hash) the log at `path` does not hold as given: every
+/// acknowledged bid must be there, at its seq, with the hash of its receipt.
+fn lost_receipts(path: &Path, receipts: &[(u64, String)]) -> Res<u64> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let check = veiling::log::chain::verify(&bytes, None, &mut |_| {});
+    if let Some(p) = &check.problem {
+        return Err(format!("{}: does not verify: {p}", path.display()));
+    }
+    let v = check
+        .verified
+        .ok_or_else(|| format!("{}: does not verify", path.display()))?;
+    let inputs: BTreeMap<u64, &str> = v
+        .lines
+        .iter()
+        .filter(|l| l.kind() != "checkpoint")
+        .map(|l| (l.seq, l.hash.as_str()))
+        .collect();
+    Ok(receipts
+        .iter()
+        .filter(|(seq, hash)| inputs.get(seq) != Some(&hash.as_str()))
+        .count() as u64)
 }
 
 /// The suppliers' tokens `s0..s{bidders-1}`, in order, from the server's credentials file.
@@ -374,13 +507,25 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(bin: &Path, cfg: &Path, data: &Path, work: &Path) -> Res<Server> {
+        Server::start_with(bin, &[cfg.to_path_buf()], data, work, &[])
+    }
+
+    /// Start with several configs and extra options (`--limit`, `--unsafe-no-sync`).
+    pub(crate) fn start_with(
+        bin: &Path,
+        cfgs: &[PathBuf],
+        data: &Path,
+        work: &Path,
+        extra: &[String],
+    ) -> Res<Server> {
         let stderr = work.join("server.stderr");
         let err_file =
             std::fs::File::create(&stderr).map_err(|e| format!("{}: {e}", stderr.display()))?;
         let mut child = Command::new(bin)
             .arg("serve")
             .arg("--config")
-            .arg(cfg)
+            .args(cfgs)
+            .args(extra)
             .arg("--data-dir")
             .arg(data)
             .args(["--listen", "127.0.0.1:0", "--start-in", "0"])
@@ -498,6 +643,10 @@ impl Drop for Server {
 
 /// What one bidder saw.
 pub(crate) struct BidderResult {
+    /// The bidder's index over all auctions.
+    bidder: usize,
+    /// (seq, hash) of every acknowledged bid.
+    receipts: Vec<(u64, String)>,
     ack: Lat,
     answer: Lat,
     from_send: Lat,
@@ -520,6 +669,7 @@ pub(crate) struct RunTimes {
     start: Instant,
     cpu_wall: Duration,
     server_ticks: u64,
+    server_user_ticks: u64,
     own_ticks: u64,
 }
 
@@ -556,6 +706,7 @@ pub(crate) async fn drive(
         start: Instant::now() + LEAD_IN,
     };
     let server0 = crate::cpu_ticks(pid)?;
+    let (user0, _) = crate::setup::cpu_user_sys(pid)?;
     let own0 = crate::cpu_ticks("self")?;
     let cpu0 = Instant::now();
     let mut tasks = Vec::with_capacity(b);
@@ -592,6 +743,7 @@ pub(crate) async fn drive(
         start: plan.start,
         cpu_wall: cpu0.elapsed(),
         server_ticks: crate::cpu_ticks(pid)?.saturating_sub(server0),
+        server_user_ticks: crate::setup::cpu_user_sys(pid)?.0.saturating_sub(user0),
         own_ticks: crate::cpu_ticks("self")?.saturating_sub(own0),
     };
     Ok((results, times))
@@ -679,6 +831,8 @@ async fn bidder(
 ) -> Res<BidderResult> {
     let n = plan.per_bidder;
     let mut r = BidderResult {
+        bidder: i,
+        receipts: Vec::new(),
         ack: Lat::new()?,
         answer: Lat::new()?,
         from_send: Lat::new()?,
@@ -723,6 +877,12 @@ async fn bidder(
                         break;
                     }
                 };
+                // Coalesced snapshots are most of what a bidder receives; count them without
+                // parsing, so the generator's own work delays the answers it times less.
+                if text.as_str().starts_with(SNAPSHOT_PREFIX) {
+                    *r.notices.entry("state".into()).or_default() += 1;
+                    continue;
+                }
                 let Ok(v) = serde_json::from_str::<Value>(text.as_str()) else {
                     r.unexpected += 1;
                     continue;
@@ -762,6 +922,13 @@ async fn bidder(
                 match ty.as_str() {
                     "accepted" => {
                         r.ack.record(lat);
+                        if let (Some(seq), Some(hash)) =
+                            (v["receipt"]["seq"].as_u64(), v["receipt"]["hash"].as_str())
+                        {
+                            r.receipts.push((seq, hash.to_string()));
+                        } else {
+                            r.unexpected += 1;
+                        }
                         if let Some(s) = sent_at[bk as usize] {
                             r.from_send.record(now.saturating_duration_since(s));
                         }
@@ -840,7 +1007,20 @@ mod tests {
 
     #[test]
     fn config_lists_the_suppliers() {
-        let c = config(3);
+        let c = config("loadtest", 3);
         assert!(c.contains("id = \"s0\"") && c.contains("id = \"s2\"") && !c.contains("\"s3\""));
+    }
+
+    #[test]
+    fn limits_are_raised_only_above_the_defaults() {
+        assert!(server_limits(9.0).is_empty());
+        let l = server_limits(50.0);
+        assert_eq!(l.len(), 8);
+        assert_eq!(
+            (l[0].as_str(), l[1].as_str()),
+            ("--limit", "bids_per_s=110")
+        );
+        assert_eq!(auction_id(0), "loadtest");
+        assert_eq!(auction_id(2), "loadtest-3");
     }
 }

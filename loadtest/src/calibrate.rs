@@ -45,6 +45,10 @@ const CONNECT_CONCURRENCY: usize = 128;
 const RECORD_BYTES: usize = 200;
 /// Records per sync in the group-commit probe.
 const GROUP: usize = 100;
+/// Records per sync at most.
+const GROUP_MAX: usize = 10_000;
+/// The fastest pace of the paced probes.
+const RATE_MAX: f64 = 100_000.0;
 /// The probe file is cut back to empty (outside the timing) when it grows past this.
 const FSYNC_FILE_BYTES_MAX: u64 = 64 * 1024 * 1024;
 /// Unrecorded round trips before the echo measurement (connection and allocator warm-up).
@@ -54,7 +58,7 @@ const BROADCAST_BYTES: usize = 1024;
 /// The echoed text's size (a bid message is 100-150 bytes).
 const ECHO_BYTES: usize = 150;
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct Args {
     /// Directory for the fdatasync probes (default: a fresh temporary directory, removed after).
     /// Use the disk the server's data directory will be on.
@@ -66,6 +70,14 @@ pub struct Args {
     /// Clients of the broadcast probe (at most 20000).
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub fanout_n: usize,
+    /// Records per sync in the group-commit probe.
+    #[arg(long, value_name = "N", default_value_t = GROUP)]
+    pub group: usize,
+    /// Also pace the echo and fdatasync probes at R per second (open loop), as a server sees
+    /// traffic at that rate: between messages its threads sleep and the disk idles, which makes
+    /// both slower than back to back.
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -80,7 +92,21 @@ pub fn run(args: &Args) -> Res<Report> {
         ));
     }
     // Both ends of every broadcast connection live in this process.
+    crate::setup::raise_fd_limit(2 * n as u64 + 64)?;
     check_fds(2 * n as u64 + 64)?;
+    if args.group == 0 || args.group > GROUP_MAX {
+        return Err(format!(
+            "--group {}: must be between 1 and {GROUP_MAX}",
+            args.group
+        ));
+    }
+    if let Some(r) = args.rate
+        && !(r.is_finite() && r > 0.0 && r <= RATE_MAX)
+    {
+        return Err(format!(
+            "--rate {r}: must be above 0 and at most {RATE_MAX}"
+        ));
+    }
 
     // The disk probes first, before any runtime thread exists.
     let (dir, _cleanup) = match &args.data_dir {
@@ -94,12 +120,19 @@ pub fn run(args: &Args) -> Res<Report> {
         }
     };
     let fs = fs_type(&dir);
-    let one = fsync_probe(&dir, 1, dur)?;
-    let group = fsync_probe(&dir, GROUP, dur)?;
+    let one = fsync_probe(&dir, 1, None, dur)?;
+    let group = fsync_probe(&dir, args.group, None, dur)?;
+    let one_paced = match args.rate {
+        Some(r) => Some(fsync_probe(&dir, 1, Some(r), dur)?),
+        None => None,
+    };
 
     let server_rt = runtime("baseline-server", 2)?;
     let client_rt = runtime("loadtest-client", 0)?;
-    let echo = echo_probe(&server_rt, &client_rt, dur);
+    let echo = echo_probe(&server_rt, &client_rt, None, dur);
+    let echo_paced = args
+        .rate
+        .map(|r| echo_probe(&server_rt, &client_rt, Some(r), dur));
     let fan = echo
         .as_ref()
         .ok()
@@ -108,6 +141,7 @@ pub fn run(args: &Args) -> Res<Report> {
     client_rt.shutdown_background();
     server_rt.shutdown_background();
     let echo = echo?;
+    let echo_paced = echo_paced.transpose()?;
     let fan = fan.ok_or("broadcast: not run")??;
 
     let ratio = if one.records_per_s > 0.0 {
@@ -115,7 +149,7 @@ pub fn run(args: &Args) -> Res<Report> {
     } else {
         0.0
     };
-    let json = json!({
+    let mut json = json!({
         "ok": true,
         "duration_s": args.duration_s,
         "echo": {
@@ -131,7 +165,7 @@ pub fn run(args: &Args) -> Res<Report> {
             "syncs_per_s": round(one.syncs_per_s, 1),
         },
         "group_commit": {
-            "records_per_sync": GROUP,
+            "records_per_sync": args.group,
             "sync_latency_us": group.lat.json(),
             "syncs_per_s": round(group.syncs_per_s, 1),
             "records_per_s": round(group.records_per_s, 1),
@@ -146,10 +180,17 @@ pub fn run(args: &Args) -> Res<Report> {
             "per_recipient_us": fan.rounds.quantile(0.5).map(|p| round(p as f64 / n as f64, 3)),
         },
     });
-    let text = format!(
+    if let (Some(r), Some(e), Some(f)) = (args.rate, &echo_paced, &one_paced) {
+        json["paced"] = json!({
+            "rate_per_s": r,
+            "echo_rtt_us": e.rtt.json(),
+            "fdatasync_latency_us": f.lat.json(),
+        });
+    }
+    let mut text = format!(
         "echo (WebSocket round trip, {ECHO_BYTES}-byte text): {}; {:.0} round trips/s\n\
          fdatasync ({RECORD_BYTES}-byte record per sync, {} on {fs}): {}; {:.0} syncs/s\n\
-         group commit ({GROUP} records per sync): {:.0} records/s = {ratio:.1} x one per sync \
+         group commit ({} records per sync): {:.0} records/s = {ratio:.1} x one per sync \
          (sync {})\n\
          broadcast ({BROADCAST_BYTES} bytes to {n} clients, {} rounds, connected in {:.2} s): \
          to the last client {}; per recipient {} µs at p50\n",
@@ -158,6 +199,7 @@ pub fn run(args: &Args) -> Res<Report> {
         dir.display(),
         one.lat.text(),
         one.syncs_per_s,
+        args.group,
         group.records_per_s,
         group.lat.text(),
         fan.rounds.count(),
@@ -167,11 +209,41 @@ pub fn run(args: &Args) -> Res<Report> {
             .quantile(0.5)
             .map_or("-".into(), |p| format!("{:.2}", p as f64 / n as f64)),
     );
+    if let (Some(r), Some(e), Some(f)) = (args.rate, &echo_paced, &one_paced) {
+        text.push_str(&format!(
+            "paced at {r}/s: echo {}\n               fdatasync {}\n",
+            e.rtt.text(),
+            f.lat.text()
+        ));
+    }
     Ok(Report {
         json,
         text,
         ok: true,
     })
+}
+
+/// The echo round trip back to back (`rate` None) or paced at `rate` per second, on runtimes of
+/// its own: the baseline under a bid's round trip.
+pub(crate) fn echo_at(rate: Option<f64>, dur: Duration) -> Res<Lat> {
+    let server_rt = runtime("baseline-server", 2)?;
+    let client_rt = runtime("loadtest-client", 0)?;
+    let echo = echo_probe(&server_rt, &client_rt, rate, dur);
+    client_rt.shutdown_background();
+    server_rt.shutdown_background();
+    Ok(echo?.rtt)
+}
+
+/// The minimal broadcast to `n` clients: time to the last client, per round.
+pub(crate) fn broadcast_at(n: usize, dur: Duration) -> Res<Lat> {
+    crate::setup::raise_fd_limit(2 * n as u64 + 64)?;
+    check_fds(2 * n as u64 + 64)?;
+    let server_rt = runtime("baseline-server", 2)?;
+    let client_rt = runtime("loadtest-client", 0)?;
+    let fan = fanout_probe(&server_rt, &client_rt, n, dur);
+    client_rt.shutdown_background();
+    server_rt.shutdown_background();
+    Ok(fan?.rounds)
 }
 
 fn runtime(name: &str, workers: usize) -> Res<Runtime> {
@@ -206,15 +278,21 @@ fn fs_type(dir: &Path) -> String {
         .map_or("unknown".into(), |(_, ty)| ty)
 }
 
-struct Fsync {
-    lat: Lat,
-    syncs_per_s: f64,
-    records_per_s: f64,
+pub(crate) struct Fsync {
+    pub(crate) lat: Lat,
+    pub(crate) syncs_per_s: f64,
+    pub(crate) records_per_s: f64,
 }
 
-/// Append `per_sync` records with one write, then `sync_data()` (fdatasync); repeat for `dur`.
+/// Append `per_sync` records with one write, then `sync_data()` (fdatasync); repeat for `dur`,
+/// back to back or (`rate`) starting one every 1/rate s (open loop: a late one starts at once).
 /// The latency is write + sync, per sync.
-fn fsync_probe(dir: &Path, per_sync: usize, dur: Duration) -> Res<Fsync> {
+pub(crate) fn fsync_probe(
+    dir: &Path,
+    per_sync: usize,
+    rate: Option<f64>,
+    dur: Duration,
+) -> Res<Fsync> {
     let path = dir.join(format!("loadtest-fsync-{per_sync}.dat"));
     let ctx = |e: std::io::Error| format!("{}: {e}", path.display());
     let mut file = std::fs::OpenOptions::new()
@@ -230,7 +308,16 @@ fn fsync_probe(dir: &Path, per_sync: usize, dur: Duration) -> Res<Fsync> {
     let mut size = 0u64;
     let mut syncs = 0u64;
     let start = Instant::now();
+    let gap = rate.map(|r| Duration::from_secs_f64(1.0 / r));
+    let mut next = start;
     while start.elapsed() < dur {
+        if let Some(g) = gap {
+            let now = Instant::now();
+            if next > now {
+                std::thread::sleep(next - now);
+            }
+            next += g;
+        }
         if size > FSYNC_FILE_BYTES_MAX {
             // Keep the file bounded; this is outside the timing.
             file.set_len(0).map_err(ctx)?;
@@ -271,7 +358,12 @@ struct Echo {
     per_s: f64,
 }
 
-fn echo_probe(server_rt: &Runtime, client_rt: &Runtime, dur: Duration) -> Res<Echo> {
+fn echo_probe(
+    server_rt: &Runtime,
+    client_rt: &Runtime,
+    rate: Option<f64>,
+    dur: Duration,
+) -> Res<Echo> {
     let listener = server_rt
         .block_on(TcpListener::bind("127.0.0.1:0"))
         .map_err(|e| format!("echo: bind 127.0.0.1:0: {e}"))?;
@@ -279,7 +371,7 @@ fn echo_probe(server_rt: &Runtime, client_rt: &Runtime, dur: Duration) -> Res<Ec
         .local_addr()
         .map_err(|e| format!("echo: local address: {e}"))?;
     server_rt.spawn(echo_server(listener));
-    client_rt.block_on(echo_client(addr, dur))
+    client_rt.block_on(echo_client(addr, rate, dur))
 }
 
 /// Accept connections; echo every text frame back.
@@ -307,8 +399,10 @@ async fn echo_server(listener: TcpListener) {
     }
 }
 
-/// One client, one message in flight: send, wait for the echo, record, repeat.
-async fn echo_client(addr: SocketAddr, dur: Duration) -> Res<Echo> {
+/// One client, one message in flight: send, wait for the echo, record, repeat; back to back, or
+/// (`rate`) one every 1/rate s. The pause is a thread sleep (the timer of tokio would round it
+/// up to the next millisecond); this client is the only task of its runtime's thread.
+async fn echo_client(addr: SocketAddr, rate: Option<f64>, dur: Duration) -> Res<Echo> {
     let mut ws = connect_ws(addr).await.map_err(|e| format!("echo: {e}"))?;
     let text: Utf8Bytes = echo_text().into();
     for _ in 0..ECHO_WARMUP {
@@ -317,7 +411,16 @@ async fn echo_client(addr: SocketAddr, dur: Duration) -> Res<Echo> {
     let mut rtt = Lat::new()?;
     let mut count = 0u64;
     let start = Instant::now();
+    let gap = rate.map(|r| Duration::from_secs_f64(1.0 / r));
+    let mut next = start;
     while start.elapsed() < dur {
+        if let Some(g) = gap {
+            let now = Instant::now();
+            if next > now {
+                std::thread::sleep(next - now);
+            }
+            next += g;
+        }
         let t0 = Instant::now();
         round_trip(&mut ws, &text).await?;
         rtt.record(t0.elapsed());

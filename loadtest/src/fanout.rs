@@ -1,6 +1,7 @@
-//! `fanout`: the real server's fan-out. N audience sessions (observers `obs0..`, one connection
-//! each, and beyond the config's 200 observers, suppliers `a0..` that take part in nothing) and
-//! two bidding suppliers `s0`, `s1`. K rounds: one bid, then the time from sending it until the
+//! `fanout`: the real server's fan-out. N audience sessions (observers `obs0..`, and beyond the
+//! config's 200 observers, suppliers `a0..` that take part in nothing; beyond the 1198 such
+//! participants, several connections each, with the server's per-participant connection limit
+//! raised to fit) and two bidding suppliers `s0`, `s1`. K rounds: one bid, then the time from sending it until the
 //! last of the N sessions has heard of it (an observer's `bid` notice with the bid's `seq`, an
 //! audience supplier's coalesced `state` with `seq` >= the bid's). Compared with `calibrate`'s
 //! `broadcast`.
@@ -25,7 +26,10 @@ use crate::{Lat, Report, Res, Ws, check_fds, round};
 
 /// The config's limits: observers, and suppliers (two of which bid).
 use veiling::core::rules::limits::{OBSERVERS_MAX, SUPPLIERS_MAX};
-const N_MAX: usize = OBSERVERS_MAX + SUPPLIERS_MAX - 2;
+/// Audience participants at most: every observer and every supplier but the two bidders.
+const PARTICIPANTS_MAX: usize = OBSERVERS_MAX + SUPPLIERS_MAX - 2;
+/// Sessions at most.
+pub(crate) const N_MAX: usize = 10_000;
 const ROUNDS_MAX: usize = 1000;
 /// One round: the bid's answer and every recipient's notice.
 const ROUND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,9 +38,10 @@ const ROUND_TIMEOUT: Duration = Duration::from_secs(10);
 /// round is not merged with the next.
 const ROUND_GAP: Duration = Duration::from_millis(100);
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct Args {
-    /// Audience sessions (at most 1198: 200 observers, then suppliers).
+    /// Audience sessions (at most 10000: 200 observers, then up to 998 suppliers; beyond 1198,
+    /// several connections per participant).
     #[arg(long, value_name = "N")]
     pub n: usize,
     /// Bids, one per round (at most 1000).
@@ -79,13 +84,18 @@ pub fn run(args: &Args) -> Res<Report> {
             args.rounds
         ));
     }
+    // The server (a child) inherits the raised limit: it holds as many sockets as we do.
+    crate::setup::raise_fd_limit(n as u64 + 256)?;
     check_fds(n as u64 + 64)?;
     let bin = server_bin(args.server_bin.as_deref())?;
-    let observers: Vec<String> = (0..n.min(OBSERVERS_MAX))
+    let participants = n.min(PARTICIPANTS_MAX);
+    let each = n.div_ceil(participants);
+    let observers: Vec<String> = (0..participants.min(OBSERVERS_MAX))
         .map(|i| format!("obs{i}"))
         .collect();
-    let audience_suppliers: Vec<String> =
-        (0..n - observers.len()).map(|i| format!("a{i}")).collect();
+    let audience_suppliers: Vec<String> = (0..participants - observers.len())
+        .map(|i| format!("a{i}"))
+        .collect();
     let mut suppliers = vec!["s0".to_string(), "s1".to_string()];
     suppliers.extend(audience_suppliers.iter().cloned());
     let people = People {
@@ -99,15 +109,32 @@ pub fn run(args: &Args) -> Res<Report> {
     let cfg = work.join("loadtest.toml");
     std::fs::write(&cfg, config(&people)).map_err(|e| format!("{}: {e}", cfg.display()))?;
     let data = work.join("data");
-    let mut server = Server::start(&bin, &cfg, &data, &work)?;
+    let mut extra = Vec::new();
+    if n > veiling::server::Limits::default()
+        .connections_max
+        .saturating_sub(64)
+        || each > 1
+    {
+        extra.extend([
+            "--limit".to_string(),
+            format!("connections_max={}", n + 64),
+            "--limit".to_string(),
+            format!("connections_per_participant_max={}", each.max(4)),
+        ]);
+    }
+    let mut server = Server::start_with(&bin, std::slice::from_ref(&cfg), &data, &work, &extra)?;
     let toks = tokens(&data.join(AUCTION_ID).join("credentials.json"))?;
-    let mut audience = Vec::with_capacity(n);
+    let mut participants_list = Vec::with_capacity(participants);
     for o in &observers {
-        audience.push((o.clone(), token_of(&toks, o)?, Kind::Observer));
+        participants_list.push((o.clone(), token_of(&toks, o)?, Kind::Observer));
     }
     for s in &audience_suppliers {
-        audience.push((s.clone(), token_of(&toks, s)?, Kind::Supplier));
+        participants_list.push((s.clone(), token_of(&toks, s)?, Kind::Supplier));
     }
+    // Session i is a connection of participant i mod P.
+    let audience: Vec<(String, String, Kind)> = (0..n)
+        .filter_map(|i| participants_list.get(i % participants).cloned())
+        .collect();
     let bidders = [token_of(&toks, "s0")?, token_of(&toks, "s1")?];
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -117,6 +144,7 @@ pub fn run(args: &Args) -> Res<Report> {
         .map_err(|e| format!("runtime: {e}"))?;
     let addr = server.addr;
     let pid = server.pid.clone();
+    let observer_sessions = audience.iter().filter(|a| a.2 == Kind::Observer).count();
     let outcome = rt.block_on(drive(addr, audience, bidders, args.rounds, &pid));
     rt.shutdown_background();
     let (stopped, stopped_ok) = server.stop();
@@ -134,6 +162,8 @@ pub fn run(args: &Args) -> Res<Report> {
         "audience": {
             "observers": observers.len(),
             "suppliers": audience_suppliers.len(),
+            "connections_per_participant": each,
+            "observer_sessions": observer_sessions,
             "observers_hear": "bid notice with the bid's seq",
             "suppliers_hear": "state snapshot with seq >= the bid's (coalesced, at most one per 20 ms)",
         },

@@ -4,16 +4,20 @@
 //!   stack, fdatasync one record and 100 records per sync, a minimal broadcast server).
 //! - `bids`: starts the real server on 127.0.0.1 and drives it open loop with bidders.
 //! - `fanout`, `conns`, `recover`: the real server's fan-out to N sessions, memory per
-//!   connection, and restart time on a log of N records.
+//!   connection, and restart time on logs of several sizes.
+//! - `replay`: verify + replay of a generated log against parsing and hashing it.
+//! - `all`: the standard suite, with the ratios and their targets (`--smoke` for CI).
 //!
 //! Every figure goes out with the baseline it should be compared with; `README.md` says how to
 //! read them. Traffic only ever goes to loopback addresses.
 
+mod all;
 mod bids;
 mod calibrate;
 mod conns;
 mod fanout;
 mod recover;
+mod replay;
 mod setup;
 
 use std::net::SocketAddr;
@@ -54,6 +58,11 @@ enum Cmd {
     Conns(conns::Args),
     /// Restart time of the server on a log of about N records, to the first accepted bid.
     Recover(recover::Args),
+    /// Verify + replay records/s of a generated log against raw parse-and-hash records/s.
+    Replay(replay::Args),
+    /// The standard suite: every figure as a ratio to its in-run baseline, checked against its
+    /// target (`--smoke`: the short CI run, checked at twice the targets).
+    All(all::Args),
 }
 
 /// What a subcommand measured: one JSON object, a human text, and whether the run passed its
@@ -72,6 +81,8 @@ fn main() -> ExitCode {
         Cmd::Fanout(args) => (args.json, fanout::run(&args)),
         Cmd::Conns(args) => (args.json, conns::run(&args)),
         Cmd::Recover(args) => (args.json, recover::run(&args)),
+        Cmd::Replay(args) => (args.json, replay::run(&args)),
+        Cmd::All(args) => (args.json, all::run(&args)),
     };
     match result {
         Ok(report) => {
@@ -225,22 +236,7 @@ pub fn check_fds(needed: u64) -> Res<()> {
 
 /// User + system CPU time of a process from `/proc/<pid>/stat`, in clock ticks.
 pub fn cpu_ticks(pid: &str) -> Res<u64> {
-    let path = format!("/proc/{pid}/stat");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-    // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
-    // After it: state (3), ppid (4), ... utime (14), stime (15).
-    let rest = text
-        .rsplit_once(')')
-        .map(|(_, r)| r)
-        .ok_or_else(|| format!("{path}: unexpected format"))?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |n: usize| -> Res<u64> {
-        fields
-            .get(n - 3)
-            .and_then(|f| f.parse().ok())
-            .ok_or_else(|| format!("{path}: no field {n}"))
-    };
-    Ok(field(14)? + field(15)?)
+    setup::cpu_user_sys(pid).map(|(user, sys)| user + sys)
 }
 
 /// Clock ticks per second (`getconf CLK_TCK`; 100, Linux's usual value, if that fails).

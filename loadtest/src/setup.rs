@@ -19,9 +19,14 @@ pub struct People {
 /// The `bids` config (one lot, decrement 1.00 from the supplier's own bid, open two hours from
 /// `--start-in 0`) with these participants. Observers need a buyer: one buyer `b1`.
 pub fn config(people: &People) -> String {
+    config_for(AUCTION_ID, people)
+}
+
+/// [`config`] for the auction `id`.
+pub fn config_for(id: &str, people: &People) -> String {
     let mut s = format!(
         r#"[auction]
-id = "{AUCTION_ID}"
+id = "{id}"
 title = "Load test"
 time_zone = "Europe/Amsterdam"
 currency = "EUR"
@@ -122,6 +127,60 @@ pub fn parse_msg(
         Some(Err(e)) => Err(format!("{e}")),
         None => Err("the connection closed".into()),
     }
+}
+
+/// User and system CPU time of a process (`/proc/<pid>/stat` fields 14 and 15), in clock ticks.
+pub fn cpu_user_sys(pid: &str) -> Res<(u64, u64)> {
+    let path = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    let rest = text
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .ok_or_else(|| format!("{path}: unexpected format"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| -> Res<u64> {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse().ok())
+            .ok_or_else(|| format!("{path}: no field {n}"))
+    };
+    Ok((field(14)?, field(15)?))
+}
+
+/// Raise this process's soft limit on open files to `needed` if it is lower, up to the hard
+/// limit, and the hard limit too where the process may (root). Errors only when the call itself
+/// fails; `check_fds` then says whether the limit suffices.
+pub fn raise_fd_limit(needed: u64) -> Res<()> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(format!(
+            "getrlimit(RLIMIT_NOFILE): {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    if lim.rlim_cur >= needed {
+        return Ok(());
+    }
+    let want = libc::rlimit {
+        rlim_cur: needed,
+        rlim_max: lim.rlim_max.max(needed),
+    };
+    // SAFETY: setrlimit reads the struct we own. Raising the hard limit needs privilege; fall
+    // back to the hard limit we have.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &want) } != 0 {
+        let capped = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: as above.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &capped) };
+    }
+    Ok(())
 }
 
 #[cfg(test)]
