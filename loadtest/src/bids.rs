@@ -160,6 +160,7 @@ pub fn run(args: &Args) -> Res<Report> {
              supplier and lot"
         ));
     }
+    crate::setup::raise_fd_limit(b as u64 + 128)?;
     check_fds(b as u64 + 64)?;
     let bin = server_bin(args.server_bin.as_deref())?;
 

@@ -8,12 +8,14 @@
 //! - `echo`: a WebSocket echo server on the server's stack and settings, and one client doing
 //!   ping-pong with a bid-sized text: the transport floor under a bid's round trip.
 //! - `broadcast`: a minimal fan-out server (one text serialised once, one bounded queue per
-//!   connection, one writer task per connection, as the server's connection layer does) and N
-//!   clients: the time from the broadcast until the last client has it.
+//!   connection, one writer task per connection, as the server's connection layer does) in a
+//!   child process, and N clients: the time from asking it for a broadcast until the last client
+//!   has it.
 //!
-//! The two socket probes run their servers on a runtime of their own (2 worker threads, like
-//! `veiling serve`'s) and the clients on another, so client and server compete for the 2 cores
-//! roughly as a separate server process would.
+//! The echo server runs on a runtime of its own (2 worker threads, like `veiling serve`'s) and
+//! the client on another, so client and server compete for the 2 cores roughly as a separate
+//! server process would; the broadcast server is a separate process (`loadtest
+//! broadcast-server`, 2 workers).
 
 use std::io::{Seek, SeekFrom, Write};
 use std::net::SocketAddr;
@@ -91,9 +93,10 @@ pub fn run(args: &Args) -> Res<Report> {
             "--fanout-n {n}: must be between 1 and {FANOUT_N_MAX}"
         ));
     }
-    // Both ends of every broadcast connection live in this process.
-    crate::setup::raise_fd_limit(2 * n as u64 + 64)?;
-    check_fds(2 * n as u64 + 64)?;
+    // The clients' ends of the broadcast connections live in this process, the server's in a
+    // child that inherits the limit.
+    crate::setup::raise_fd_limit(n as u64 + 128)?;
+    check_fds(n as u64 + 64)?;
     if args.group == 0 || args.group > GROUP_MAX {
         return Err(format!(
             "--group {}: must be between 1 and {GROUP_MAX}",
@@ -133,10 +136,7 @@ pub fn run(args: &Args) -> Res<Report> {
     let echo_paced = args
         .rate
         .map(|r| echo_probe(&server_rt, &client_rt, Some(r), dur));
-    let fan = echo
-        .as_ref()
-        .ok()
-        .map(|_| fanout_probe(&server_rt, &client_rt, n, dur));
+    let fan = echo.as_ref().ok().map(|_| fanout_probe(&client_rt, n, dur));
     // Connections still open die with the runtimes; nothing waits for them.
     client_rt.shutdown_background();
     server_rt.shutdown_background();
@@ -236,13 +236,11 @@ pub(crate) fn echo_at(rate: Option<f64>, dur: Duration) -> Res<Lat> {
 
 /// The minimal broadcast to `n` clients: time to the last client, per round.
 pub(crate) fn broadcast_at(n: usize, dur: Duration) -> Res<Lat> {
-    crate::setup::raise_fd_limit(2 * n as u64 + 64)?;
-    check_fds(2 * n as u64 + 64)?;
-    let server_rt = runtime("baseline-server", 2)?;
+    crate::setup::raise_fd_limit(n as u64 + 128)?;
+    check_fds(n as u64 + 64)?;
     let client_rt = runtime("loadtest-client", 0)?;
-    let fan = fanout_probe(&server_rt, &client_rt, n, dur);
+    let fan = fanout_probe(&client_rt, n, dur);
     client_rt.shutdown_background();
-    server_rt.shutdown_background();
     Ok(fan?.rounds)
 }
 
@@ -459,8 +457,6 @@ struct Rounds {
     complete: Notify,
     clients: usize,
     connected: AtomicUsize,
-    /// Messages a full queue refused (the real server would disconnect that client).
-    dropped: AtomicU64,
 }
 
 impl Rounds {
@@ -491,13 +487,8 @@ fn round_of(text: &str) -> Option<usize> {
     text.get(ROUND_AT..ROUND_AT + 6)?.parse().ok()
 }
 
-fn fanout_probe(server_rt: &Runtime, client_rt: &Runtime, n: usize, dur: Duration) -> Res<Fanout> {
-    let listener = server_rt
-        .block_on(TcpListener::bind("127.0.0.1:0"))
-        .map_err(|e| format!("broadcast: bind 127.0.0.1:0: {e}"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("broadcast: local address: {e}"))?;
+fn fanout_probe(client_rt: &Runtime, n: usize, dur: Duration) -> Res<Fanout> {
+    let mut server = BroadcastServer::start()?;
     let rounds = Arc::new(Rounds {
         base: Instant::now(),
         sent_ns: (0..BROADCAST_ROUNDS).map(|_| AtomicU64::new(0)).collect(),
@@ -506,42 +497,109 @@ fn fanout_probe(server_rt: &Runtime, client_rt: &Runtime, n: usize, dur: Duratio
         complete: Notify::new(),
         clients: n,
         connected: AtomicUsize::new(0),
-        dropped: AtomicU64::new(0),
     });
-    // The server's registry of connection queues, and the broadcaster's trigger.
-    let queues: Arc<Mutex<Vec<mpsc::Sender<Utf8Bytes>>>> = Arc::default();
-    let (trigger, triggers) = mpsc::channel::<usize>(1);
-    server_rt.spawn(fanout_server(listener, Arc::clone(&queues)));
-    server_rt.spawn(broadcaster(
-        triggers,
-        Arc::clone(&queues),
-        Arc::clone(&rounds),
-    ));
-    client_rt.block_on(fanout_clients(addr, n, dur, trigger, queues, rounds))
+    let result = client_rt.block_on(fanout_clients(server.addr, n, dur, rounds));
+    server.stop();
+    result
 }
 
-/// Accept connections; give each a bounded queue and a task that writes what arrives in it.
-async fn fanout_server(listener: TcpListener, queues: Arc<Mutex<Vec<mpsc::Sender<Utf8Bytes>>>>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
+/// The broadcast server, a child process (`loadtest broadcast-server`): it holds its own end of
+/// every connection, as `veiling serve` does, so 10,000 clients need 10,000 descriptors in each
+/// process rather than 20,000 in one.
+struct BroadcastServer {
+    child: Option<std::process::Child>,
+    addr: SocketAddr,
+}
+
+impl BroadcastServer {
+    fn start() -> Res<BroadcastServer> {
+        use std::io::BufRead;
+        let exe = std::env::current_exe().map_err(|e| format!("broadcast: this binary: {e}"))?;
+        let mut child = std::process::Command::new(exe)
+            .arg("broadcast-server")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("broadcast: start the server: {e}"))?;
+        let stdout = child.stdout.take();
+        let mut server = BroadcastServer {
+            child: Some(child),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         };
-        let _ = stream.set_nodelay(true);
-        let queues = Arc::clone(&queues);
-        tokio::spawn(async move {
-            let Ok(mut ws) =
-                tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())).await
-            else {
-                return;
+        let stdout = stdout.ok_or("broadcast: the server's stdout is not a pipe")?;
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .map_err(|e| format!("broadcast: the server's address: {e}"))?;
+        let addr: SocketAddr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| format!("broadcast: the server said '{}'", line.trim()))?;
+        crate::check_loopback(&addr)?;
+        server.addr = addr;
+        Ok(server)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for BroadcastServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `loadtest broadcast-server`: the minimal fan-out server. Every connection gets a bounded
+/// queue and one task that writes what is queued (feed, then one flush), as the server's
+/// connection layer works. A text `go:R` from any connection serialises round R's text once and
+/// queues it to every connection; `count` is answered with `count:K`, the connections
+/// registered. Prints `listening on ADDR`, then serves until killed.
+pub fn broadcast_server() -> Res<()> {
+    let rt = runtime("baseline-server", 2)?;
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("bind 127.0.0.1:0: {e}"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("local address: {e}"))?;
+        println!("listening on {addr}");
+        let queues: Arc<Mutex<Vec<mpsc::Sender<Utf8Bytes>>>> = Arc::default();
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
             };
-            let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(OUTBOUND_MAX);
-            match queues.lock() {
-                Ok(mut q) => q.push(tx),
-                Err(_) => return,
-            }
-            // As the server's session loop: feed what is queued, flush once.
-            while let Some(text) = rx.recv().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(broadcast_connection(stream, Arc::clone(&queues)));
+        }
+    })
+}
+
+async fn broadcast_connection(
+    stream: tokio::net::TcpStream,
+    queues: Arc<Mutex<Vec<mpsc::Sender<Utf8Bytes>>>>,
+) {
+    let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())).await
+    else {
+        return;
+    };
+    let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(OUTBOUND_MAX);
+    match queues.lock() {
+        Ok(mut q) => q.push(tx.clone()),
+        Err(_) => return,
+    }
+    loop {
+        tokio::select! {
+            out = rx.recv() => {
+                let Some(text) = out else { return };
                 let mut ok = ws.feed(Message::Text(text)).await.is_ok();
                 while ok && let Ok(t) = rx.try_recv() {
                     ok = ws.feed(Message::Text(t)).await.is_ok();
@@ -550,39 +608,39 @@ async fn fanout_server(listener: TcpListener, queues: Arc<Mutex<Vec<mpsc::Sender
                     return;
                 }
             }
-        });
-    }
-}
-
-/// For each round asked for: note the time, serialise the text once, queue it to everyone.
-async fn broadcaster(
-    mut triggers: mpsc::Receiver<usize>,
-    queues: Arc<Mutex<Vec<mpsc::Sender<Utf8Bytes>>>>,
-    rounds: Arc<Rounds>,
-) {
-    while let Some(r) = triggers.recv().await {
-        let Some(sent) = rounds.sent_ns.get(r) else {
-            continue;
-        };
-        sent.store(rounds.now_ns(), SeqCst);
-        let text: Utf8Bytes = broadcast_text(r).into();
-        let Ok(q) = queues.lock() else { return };
-        for tx in q.iter() {
-            if tx.try_send(text.clone()).is_err() {
-                rounds.dropped.fetch_add(1, SeqCst);
+            msg = ws.next() => {
+                let Some(Ok(Message::Text(t))) = msg else {
+                    match msg {
+                        Some(Ok(_)) => continue,
+                        _ => return,
+                    }
+                };
+                if let Some(r) = t.as_str().strip_prefix("go:").and_then(|r| r.parse().ok()) {
+                    let text: Utf8Bytes = broadcast_text(r).into();
+                    let Ok(q) = queues.lock() else { return };
+                    for q in q.iter() {
+                        // A full queue drops the round for that client: the probe then times
+                        // out and says so.
+                        let _ = q.try_send(text.clone());
+                    }
+                } else if t.as_str() == "count" {
+                    let k = queues.lock().map(|q| q.len()).unwrap_or(0);
+                    if tx.try_send(format!("count:{k}").into()).is_err() {
+                        return;
+                    }
+                }
             }
         }
     }
 }
 
-/// Connect the clients, then run the rounds one after the other: trigger, wait until every
-/// client has it, take last arrival - send time.
+/// Connect the clients and a control connection, then run the rounds one after the other: note
+/// the time, send `go:R` on the control connection, wait until every client has round R, take
+/// last arrival - that time (so the trigger's way to the server counts, as a bid's does).
 async fn fanout_clients(
     addr: SocketAddr,
     n: usize,
     dur: Duration,
-    trigger: mpsc::Sender<usize>,
-    queues: Arc<Mutex<Vec<mpsc::Sender<Utf8Bytes>>>>,
     rounds: Arc<Rounds>,
 ) -> Res<Fanout> {
     let t0 = Instant::now();
@@ -608,6 +666,9 @@ async fn fanout_clients(
         });
     }
     drop(err_tx);
+    let mut control = connect_ws(addr)
+        .await
+        .map_err(|e| format!("broadcast: control connection: {e}"))?;
     // Wait until every client is connected and every server-side queue is registered.
     let setup_deadline =
         Instant::now() + Duration::from_secs(30) + Duration::from_millis(n as u64 * 5);
@@ -615,8 +676,7 @@ async fn fanout_clients(
         if let Ok(e) = err_rx.try_recv() {
             return Err(format!("broadcast: {e}"));
         }
-        let registered = queues.lock().map(|q| q.len()).unwrap_or(0);
-        if rounds.connected.load(SeqCst) == n && registered == n {
+        if rounds.connected.load(SeqCst) == n && registered(&mut control).await? > n {
             break;
         }
         if Instant::now() > setup_deadline {
@@ -625,7 +685,7 @@ async fn fanout_clients(
                 rounds.connected.load(SeqCst)
             ));
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let connect = t0.elapsed();
 
@@ -635,33 +695,64 @@ async fn fanout_clients(
         if r > 0 && start.elapsed() >= dur {
             break;
         }
-        trigger
-            .send(r)
+        rounds.sent_ns[r].store(rounds.now_ns(), SeqCst);
+        control
+            .send(Message::Text(format!("go:{r}").into()))
             .await
-            .map_err(|_| "broadcast: the broadcaster stopped".to_string())?;
+            .map_err(|e| format!("broadcast: control: {e}"))?;
         if tokio::time::timeout(ROUND_TIMEOUT, rounds.complete.notified())
             .await
             .is_err()
         {
             return Err(format!(
-                "broadcast: round {r} reached {} of {n} clients within {} s ({} messages \
-                 refused by full queues)",
+                "broadcast: round {r} reached {} of {n} clients within {} s",
                 rounds.received[r].load(SeqCst),
                 ROUND_TIMEOUT.as_secs(),
-                rounds.dropped.load(SeqCst)
             ));
         }
         let took = rounds.last_ns[r]
             .load(SeqCst)
             .saturating_sub(rounds.sent_ns[r].load(SeqCst));
         lat.record_us(took / 1000);
+        // The control connection gets the round too; take it off the wire.
+        drain(&mut control).await;
         // Let the connections go back to idle before the next round.
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    let _ = control.close(None).await;
     Ok(Fanout {
         rounds: lat,
         connect,
     })
+}
+
+/// The connections the broadcast server has registered (`count` / `count:K`); the rounds the
+/// control connection also receives are skipped.
+async fn registered(control: &mut crate::Ws) -> Res<usize> {
+    control
+        .send(Message::Text("count".into()))
+        .await
+        .map_err(|e| format!("broadcast: control: {e}"))?;
+    loop {
+        match tokio::time::timeout(ROUND_TIMEOUT, control.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                if let Some(k) = t.as_str().strip_prefix("count:") {
+                    return k
+                        .parse()
+                        .map_err(|_| format!("broadcast: the server said '{t}'"));
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            _ => return Err("broadcast: the control connection closed".into()),
+        }
+    }
+}
+
+/// Read what the control connection has received so far, without waiting for more.
+async fn drain(control: &mut crate::Ws) {
+    while let Ok(Some(Ok(_))) = tokio::time::timeout(Duration::from_millis(1), control.next()).await
+    {
+    }
 }
 
 /// Read broadcasts; per round, count the arrival and keep the latest arrival time.

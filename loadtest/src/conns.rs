@@ -61,6 +61,7 @@ pub fn run(args: &Args) -> Res<Report> {
     if n == 0 || n > N_MAX {
         return Err(format!("--n {n}: must be between 1 and {N_MAX}"));
     }
+    crate::setup::raise_fd_limit(n as u64 + 128)?;
     check_fds(n as u64 + 64)?;
     let bin = server_bin(args.server_bin.as_deref())?;
     let people = people(n);

@@ -117,7 +117,10 @@ pub fn run(args: &Args) -> Res<Report> {
     {
         extra.extend([
             "--limit".to_string(),
-            format!("connections_max={}", n + 64),
+            format!(
+                "connections_max={}",
+                (n + 64).max(veiling::server::Limits::default().connections_max)
+            ),
             "--limit".to_string(),
             format!("connections_per_participant_max={}", each.max(4)),
         ]);
@@ -184,7 +187,7 @@ pub fn run(args: &Args) -> Res<Report> {
             },
         },
         "clk_tck": ticks,
-        "baseline": "calibrate --fanout-n N: broadcast.p50_us; r_fanout = bid_to_last_recipient_us.p50_us / broadcast p50_us",
+        "baseline": "calibrate --fanout-n N: broadcast.to_last_client_us.p50_us; r_fanout = bid_to_last_recipient_us.p50_us / that",
         "server_bin": bin.display().to_string(),
         "server_addr": addr.to_string(),
         "server_stop": stopped,

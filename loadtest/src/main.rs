@@ -63,6 +63,9 @@ enum Cmd {
     /// The standard suite: every figure as a ratio to its in-run baseline, checked against its
     /// target (`--smoke`: the short CI run, checked at twice the targets).
     All(all::Args),
+    /// The minimal broadcast server of `calibrate`, run as a child process by it.
+    #[command(hide = true)]
+    BroadcastServer,
 }
 
 /// What a subcommand measured: one JSON object, a human text, and whether the run passed its
@@ -83,6 +86,15 @@ fn main() -> ExitCode {
         Cmd::Recover(args) => (args.json, recover::run(&args)),
         Cmd::Replay(args) => (args.json, replay::run(&args)),
         Cmd::All(args) => (args.json, all::run(&args)),
+        Cmd::BroadcastServer => {
+            return match calibrate::broadcast_server() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("loadtest broadcast-server: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
     };
     match result {
         Ok(report) => {
@@ -176,6 +188,10 @@ impl Lat {
 
     pub fn count(&self) -> u64 {
         self.0.len()
+    }
+
+    pub fn mean_us(&self) -> Option<f64> {
+        (self.count() > 0).then(|| self.0.mean())
     }
 
     pub fn quantile(&self, q: f64) -> Option<u64> {

@@ -8,8 +8,8 @@
 //! the first `welcome`, and the first accepted bid. Recovery verifies and re-executes every
 //! record of the log, so these grow with N; `per_record_us` (the restart less an empty start,
 //! per record) should stay about the same as N grows (`recover_linear`). `Server::start` waits
-//! at most 30 s for the `listening` line, so a size whose restart takes longer fails (on the
-//! shared 2-core machine, about 10^6 records).
+//! at most 300 s for the `listening` line (10^6 records take some 40 s on the shared 2-core
+//! machine).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
