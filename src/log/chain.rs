@@ -34,6 +34,10 @@ pub struct Line {
     pub at: TimeMs,
     pub hash: String,
     pub bytes: Vec<u8>,
+    /// The parts of the record later readers use: `kind`, and `who` and `cmd` of an input,
+    /// `final` of a checkpoint. The rest (an input's outcome above all) was checked and is
+    /// dropped: kept whole, the parsed records of a 10^6-record log took some 5 GB and made
+    /// recovery slower per record as the log grew (docs/performance.md).
     pub value: Value,
 }
 
@@ -229,7 +233,7 @@ pub fn verify(
                     at,
                     hash: sha256_hex(line),
                     bytes: line.to_vec(),
-                    value,
+                    value: slim(value),
                 });
             }
             Err((reason, seq, torn)) => {
@@ -547,6 +551,17 @@ pub fn replay_with_progress(
         now,
         records,
     })
+}
+
+/// A verified record's parsed value, cut to what [`Line::value`] keeps.
+fn slim(value: Value) -> Value {
+    match value {
+        Value::Object(mut m) => {
+            m.retain(|k, _| matches!(k.as_str(), "kind" | "who" | "cmd" | "final"));
+            Value::Object(m)
+        }
+        other => other,
+    }
 }
 
 /// Does a JSON value hold a number that is not an integer, anywhere?
