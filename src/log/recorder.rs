@@ -389,7 +389,7 @@ pub fn open(
             writer.unsafe_no_sync,
         );
         Ok(Opened {
-            driver: LoggedDriver::new(recorder, Writer::spawn_observed(store, writer.observer)),
+            driver: LoggedDriver::new(recorder, spawn(store, writer)),
             config: config.clone(),
             tail: Vec::new(),
             created: true,
@@ -493,13 +493,23 @@ pub fn open(
         writer.unsafe_no_sync,
     );
     Ok(Opened {
-        driver: LoggedDriver::new(recorder, Writer::spawn_observed(store, writer.observer)),
+        driver: LoggedDriver::new(recorder, spawn(store, writer)),
         config,
         tail,
         created: false,
         torn,
         records,
     })
+}
+
+/// The writer `options` ask for: without fdatasync, appends happen on the caller's thread
+/// ([`Writer::inline`]); otherwise on a writer thread.
+fn spawn(store: Box<dyn LogStore>, options: WriterOptions) -> Writer {
+    if options.unsafe_no_sync {
+        Writer::inline(store, options.observer)
+    } else {
+        Writer::spawn_observed(store, options.observer)
+    }
 }
 
 /// Write `bytes` to a new side file beside the log and make it durable (file and directory

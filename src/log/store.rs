@@ -280,7 +280,14 @@ pub struct WriterOptions {
 pub struct Writer {
     tx: Option<SyncSender<Job>>,
     thread: Option<JoinHandle<()>>,
+    /// The inline writer's store: appended on the caller's thread.
+    inline: Option<Mutex<Inline>>,
     stats: Arc<Mutex<WriterStats>>,
+}
+
+struct Inline {
+    store: Box<dyn LogStore>,
+    observer: Option<CommitObserver>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -351,14 +358,49 @@ impl Writer {
         Writer {
             tx: Some(tx),
             thread,
+            inline: None,
             stats,
+        }
+    }
+
+    /// A writer without a thread: `submit` appends on the caller's thread and returns a ticket
+    /// that is already complete. Only for a store that does not sync
+    /// ([`FileStore::unsafe_without_sync`]): its append is a copy into the page cache, and the
+    /// writer thread exists to keep fdatasync off the caller's thread. Without the sync, the
+    /// hand-off to that thread and back (two thread wake-ups per group commit) would be all that
+    /// is left of it, and a measurement of the transport without the disk would count them.
+    pub fn inline(store: Box<dyn LogStore>, observer: Option<CommitObserver>) -> Writer {
+        Writer {
+            tx: None,
+            thread: None,
+            inline: Some(Mutex::new(Inline { store, observer })),
+            stats: Arc::new(Mutex::new(WriterStats::default())),
         }
     }
 
     /// Queue records for appending; wait on the ticket before acknowledging anything in them.
     pub fn submit(&self, first_seq: Seq, records: Vec<Vec<u8>>) -> Pending {
         let (done, rx) = oneshot::channel();
-        if let Some(tx) = &self.tx {
+        if let Some(inline) = &self.inline {
+            let result = match inline.lock() {
+                Ok(mut w) => {
+                    let started = std::time::Instant::now();
+                    let result = w.store.append(first_seq, &records);
+                    if let Some(observe) = &w.observer {
+                        observe(records.len(), started.elapsed());
+                    }
+                    result
+                }
+                Err(_) => Err(StoreError::WriterGone),
+            };
+            if result.is_ok()
+                && let Ok(mut s) = self.stats.lock()
+            {
+                s.batches += 1;
+                s.records += records.len() as u64;
+            }
+            let _ = done.send(result);
+        } else if let Some(tx) = &self.tx {
             let _ = tx.send(Job {
                 first_seq,
                 records,

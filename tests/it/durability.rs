@@ -329,3 +329,24 @@ fn the_unsafe_no_sync_store_never_syncs() {
         );
     }
 }
+
+/// The inline writer (used only for a store that does not sync) appends on the caller's thread:
+/// its ticket is complete when `submit` returns, and a gap is refused as by the thread writer.
+#[test]
+fn the_inline_writer_appends_before_submit_returns() {
+    let disk = SimDisk::new(Vec::new());
+    let store = FileStore::new(disk.clone(), 0).unsafe_without_sync();
+    let writer = Writer::inline(Box::new(store), None);
+    let records: Vec<Vec<u8>> = (0..3).map(|i| format!("record {i}").into_bytes()).collect();
+    let ticket = writer.submit(0, records.clone());
+    assert_eq!(disk.after_crash(disk.volatile_len()).len(), 3 * 9);
+    assert_eq!(ticket.wait(), Ok(()));
+    assert!(matches!(
+        writer.submit(7, records).wait(),
+        Err(veiling::log::store::StoreError::Conflict {
+            expected: 3,
+            got: 7
+        })
+    ));
+    assert_eq!(writer.stats().records, 3);
+}
