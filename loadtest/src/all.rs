@@ -250,10 +250,8 @@ pub fn run(args: &Args) -> Res<Report> {
             "most_acks_per_s_kept_up": kept_up_max,
         }),
     );
-    let (sustainable, top) = match sustained {
-        Some(r) => (r, Some(r)),
-        None => (plan.ramp[0] / 2.0, None),
-    };
+    // With no rate kept up with, half the first rate stands in for r_durable.
+    let sustainable = sustained.unwrap_or(plan.ramp[0] / 2.0);
     let top_of_ramp = plan.ramp.last().copied().unwrap_or(0.0);
 
     // r_durable at half the sustainable rate, with its baselines paced alike.
@@ -305,7 +303,7 @@ pub fn run(args: &Args) -> Res<Report> {
         at_most: true,
         note: format!(
             "{LOAD_BIDDERS} bidders at {half}/s (half of {sustainable}/s{}); median of {} pairs",
-            if top.is_some() && sustainable >= top_of_ramp {
+            if sustained.is_some() && sustainable >= top_of_ramp {
                 ", the top of the ramp"
             } else {
                 ""
@@ -317,7 +315,7 @@ pub fn run(args: &Args) -> Res<Report> {
     // r_throughput: runs at the sustainable rate against group commit at their concurrency,
     // in pairs (run, then the probe at that run's concurrency) like the latency ratios.
     progress("throughput");
-    let (thr_value, thr_note) = if top.is_some() {
+    let (thr_value, thr_note) = if sustained.is_some() {
         let mut values = Vec::new();
         let mut runs = Vec::new();
         for _ in 0..plan.pairs {
@@ -494,15 +492,8 @@ pub fn run(args: &Args) -> Res<Report> {
     let mut failed = Vec::new();
     let mut text = String::new();
     for f in &figures {
-        // A figure that could not be measured fails the run too.
-        let unchecked = NOT_CHECKED
-            .iter()
-            .find(|(n, _)| *n == f.name)
-            .map(|(_, why)| *why);
-        let pass = match unchecked {
-            Some(_) => f.value.map(|_| true),
-            None => f.passes(plan.slack),
-        };
+        let unchecked = f.unchecked();
+        let pass = f.verdict(plan.slack);
         ratios.insert(f.name.into(), json!(f.value.map(|v| round(v, 3))));
         targets.insert(
             f.name.into(),
@@ -594,6 +585,25 @@ fn fmt(v: Option<f64>) -> String {
 }
 
 /// The median of the values that were measured (None when none was).
+impl Figure {
+    /// Why this figure is reported but not checked, if it is in [`NOT_CHECKED`].
+    fn unchecked(&self) -> Option<&'static str> {
+        NOT_CHECKED
+            .iter()
+            .find(|(n, _)| *n == self.name)
+            .map(|(_, why)| *why)
+    }
+
+    /// The run's check of this figure: `None` when it could not be measured (which fails the
+    /// run too); a figure in [`NOT_CHECKED`] passes whenever it was measured.
+    fn verdict(&self, slack: f64) -> Option<bool> {
+        match self.unchecked() {
+            Some(_) => self.value.map(|_| true),
+            None => self.passes(slack),
+        }
+    }
+}
+
 fn median(values: &[Option<f64>]) -> Option<f64> {
     let mut v: Vec<f64> = values.iter().flatten().copied().collect();
     if v.is_empty() {
@@ -708,5 +718,13 @@ mod tests {
         assert_eq!(f(1.6, true).passes(1.0), Some(false));
         assert_eq!(f(0.8, false).passes(2.0), Some(true));
         assert_eq!(f(0.7, false).passes(2.0), Some(false));
+        assert_eq!(f(0.7, false).verdict(2.0), Some(false));
+        // A figure in NOT_CHECKED passes when measured, and fails only when it was not.
+        let mut t = f(0.1, false);
+        t.name = "r_throughput";
+        assert!(t.unchecked().is_some());
+        assert_eq!(t.verdict(2.0), Some(true));
+        t.value = None;
+        assert_eq!(t.verdict(2.0), None);
     }
 }

@@ -27,12 +27,14 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::{Lat, Report, Res, Ws, check_fds, check_loopback, connect_ws, duration_arg, round};
+use crate::{Lat, Report, Res, Ws, check_loopback, connect_ws, duration_arg, round};
 
-/// The server's default bid limit per supplier is 10/s with a burst of 20 (`server::Limits`).
-/// Up to this rate per bidder the server runs with its defaults; above it, with
+/// Up to this rate per bidder (90% of the server's default bid limit per supplier,
+/// `server::Limits::bids_per_s`) the server runs with its defaults; above it, with
 /// `--limit bids_per_s=...` (and the message limits) raised to fit the run.
-const PER_BIDDER_DEFAULT_MAX: f64 = 9.0;
+fn per_bidder_default_max() -> f64 {
+    f64::from(veiling::server::Limits::default().bids_per_s) * 0.9
+}
 /// The most bids per second one bidder may be asked to send.
 const PER_BIDDER_RATE_MAX: f64 = 1000.0;
 /// The config's limit on suppliers.
@@ -160,8 +162,7 @@ pub fn run(args: &Args) -> Res<Report> {
              supplier and lot"
         ));
     }
-    crate::setup::raise_fd_limit(b as u64 + 128)?;
-    check_fds(b as u64 + 64)?;
+    crate::ensure_fds(b as u64 + 128)?;
     let bin = server_bin(args.server_bin.as_deref())?;
 
     let work = crate::fresh_temp_dir("veiling-loadtest")?;
@@ -188,11 +189,7 @@ pub fn run(args: &Args) -> Res<Report> {
         )?);
     }
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .thread_name("loadtest-client")
-        .enable_all()
-        .build()
-        .map_err(|e| format!("runtime: {e}"))?;
+    let rt = crate::client_runtime()?;
     let addr = server.addr;
     let pid = server.pid.clone();
     let outcome = rt.block_on(drive(addr, tokens, per_bidder, per, &pid));
@@ -451,7 +448,7 @@ fn config(id: &str, bidders: usize) -> String {
 /// The server's `--limit` options for bidders that each send `per` bids/s: none within the
 /// defaults; above them, room for twice the rate (bursts from the generator's lateness).
 pub(crate) fn server_limits(per: f64) -> Vec<String> {
-    if per <= PER_BIDDER_DEFAULT_MAX {
+    if per <= per_bidder_default_max() {
         return Vec::new();
     }
     let bids = (per * 2.0).ceil() as u64 + 10;
@@ -1010,6 +1007,48 @@ mod tests {
     fn config_lists_the_suppliers() {
         let c = config("loadtest", 3);
         assert!(c.contains("id = \"s0\"") && c.contains("id = \"s2\"") && !c.contains("\"s3\""));
+    }
+
+    /// The check behind "no acknowledged bid lost": a receipt whose record is in the log as
+    /// given passes; one with another hash, or a seq the log does not have, counts as lost.
+    #[test]
+    fn lost_receipts_are_counted() {
+        use veiling::log::{keys, record, recorder};
+        let work = crate::fresh_temp_dir("veiling-loadtest-test").unwrap();
+        let _cleanup = crate::TempDir(work.clone());
+        let path = work.join("t.log");
+        let text = config("loadtest", 2);
+        let cfg = veiling::config::parse(&text).unwrap();
+        let opens = cfg.rules.opens_at;
+        let key = keys::generate().unwrap();
+        let mut opened = recorder::open(
+            &path,
+            &cfg,
+            &text,
+            record::Mode::Live,
+            opens,
+            key,
+            Default::default(),
+        )
+        .unwrap();
+        crate::replay::fill(&mut opened.driver, 0..2, 10, &mut |i| opens + 1 + i as i64).unwrap();
+        drop(opened);
+        let bytes = std::fs::read(&path).unwrap();
+        let v = veiling::log::chain::verify(&bytes, None, &mut |_| {})
+            .verified
+            .unwrap();
+        let mut receipts: Vec<(u64, String)> = v
+            .lines
+            .iter()
+            .filter(|l| l.kind() == "input")
+            .map(|l| (l.seq, l.hash.clone()))
+            .collect();
+        assert!(receipts.len() >= 10);
+        assert_eq!(lost_receipts(&path, &receipts), Ok(0));
+        receipts[3].1 = "00".repeat(32);
+        receipts.push((9999, "11".repeat(32)));
+        assert_eq!(lost_receipts(&path, &receipts), Ok(2));
+        assert!(lost_receipts(&work.join("missing.log"), &receipts).is_err());
     }
 
     #[test]

@@ -31,7 +31,7 @@ use tokio::runtime::Runtime;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-use crate::{Lat, Report, Res, check_fds, connect_ws, duration_arg, round, ws_config};
+use crate::{Lat, Pace, Report, Res, connect_ws, duration_arg, round, runtime, ws_config};
 
 /// The most clients of the broadcast probe.
 const FANOUT_N_MAX: usize = 20_000;
@@ -95,8 +95,7 @@ pub fn run(args: &Args) -> Res<Report> {
     }
     // The clients' ends of the broadcast connections live in this process, the server's in a
     // child that inherits the limit.
-    crate::setup::raise_fd_limit(n as u64 + 128)?;
-    check_fds(n as u64 + 64)?;
+    crate::ensure_fds(n as u64 + 128)?;
     if args.group == 0 || args.group > GROUP_MAX {
         return Err(format!(
             "--group {}: must be between 1 and {GROUP_MAX}",
@@ -131,7 +130,7 @@ pub fn run(args: &Args) -> Res<Report> {
     };
 
     let server_rt = runtime("baseline-server", 2)?;
-    let client_rt = runtime("loadtest-client", 0)?;
+    let client_rt = crate::client_runtime()?;
     let echo = echo_probe(&server_rt, &client_rt, None, dur);
     let echo_paced = args
         .rate
@@ -227,7 +226,7 @@ pub fn run(args: &Args) -> Res<Report> {
 /// its own: the baseline under a bid's round trip.
 pub(crate) fn echo_at(rate: Option<f64>, dur: Duration) -> Res<Lat> {
     let server_rt = runtime("baseline-server", 2)?;
-    let client_rt = runtime("loadtest-client", 0)?;
+    let client_rt = crate::client_runtime()?;
     let echo = echo_probe(&server_rt, &client_rt, rate, dur);
     client_rt.shutdown_background();
     server_rt.shutdown_background();
@@ -236,23 +235,11 @@ pub(crate) fn echo_at(rate: Option<f64>, dur: Duration) -> Res<Lat> {
 
 /// The minimal broadcast to `n` clients: time to the last client, per round.
 pub(crate) fn broadcast_at(n: usize, dur: Duration) -> Res<Lat> {
-    crate::setup::raise_fd_limit(n as u64 + 128)?;
-    check_fds(n as u64 + 64)?;
-    let client_rt = runtime("loadtest-client", 0)?;
+    crate::ensure_fds(n as u64 + 128)?;
+    let client_rt = crate::client_runtime()?;
     let fan = fanout_probe(&client_rt, n, dur);
     client_rt.shutdown_background();
     Ok(fan?.rounds)
-}
-
-fn runtime(name: &str, workers: usize) -> Res<Runtime> {
-    let mut b = tokio::runtime::Builder::new_multi_thread();
-    if workers > 0 {
-        b.worker_threads(workers);
-    }
-    b.thread_name(name)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("{name} runtime: {e}"))
 }
 
 /// The file system type holding `dir` (from `/proc/self/mounts`): "tmpfs" means the fdatasync
@@ -306,16 +293,9 @@ pub(crate) fn fsync_probe(
     let mut size = 0u64;
     let mut syncs = 0u64;
     let start = Instant::now();
-    let gap = rate.map(|r| Duration::from_secs_f64(1.0 / r));
-    let mut next = start;
+    let mut pace = Pace::new(rate);
     while start.elapsed() < dur {
-        if let Some(g) = gap {
-            let now = Instant::now();
-            if next > now {
-                std::thread::sleep(next - now);
-            }
-            next += g;
-        }
+        pace.wait();
         if size > FSYNC_FILE_BYTES_MAX {
             // Keep the file bounded; this is outside the timing.
             file.set_len(0).map_err(ctx)?;
@@ -409,16 +389,9 @@ async fn echo_client(addr: SocketAddr, rate: Option<f64>, dur: Duration) -> Res<
     let mut rtt = Lat::new()?;
     let mut count = 0u64;
     let start = Instant::now();
-    let gap = rate.map(|r| Duration::from_secs_f64(1.0 / r));
-    let mut next = start;
+    let mut pace = Pace::new(rate);
     while start.elapsed() < dur {
-        if let Some(g) = gap {
-            let now = Instant::now();
-            if next > now {
-                std::thread::sleep(next - now);
-            }
-            next += g;
-        }
+        pace.wait();
         let t0 = Instant::now();
         round_trip(&mut ws, &text).await?;
         rtt.record(t0.elapsed());

@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::bids::{AUCTION_ID, CONNECT_CONCURRENCY, Server, server_bin};
 use crate::setup::{People, config, parse_msg, rss_kib, token_of, tokens};
-use crate::{Report, Res, Ws, check_fds, connect_ws, round};
+use crate::{Report, Res, Ws, connect_ws, round};
 
 const N_MAX: usize = 5000;
 use veiling::core::rules::limits::{OBSERVERS_MAX, SUPPLIERS_MAX};
@@ -61,8 +61,7 @@ pub fn run(args: &Args) -> Res<Report> {
     if n == 0 || n > N_MAX {
         return Err(format!("--n {n}: must be between 1 and {N_MAX}"));
     }
-    crate::setup::raise_fd_limit(n as u64 + 128)?;
-    check_fds(n as u64 + 64)?;
+    crate::ensure_fds(n as u64 + 128)?;
     let bin = server_bin(args.server_bin.as_deref())?;
     let people = people(n);
     let work = crate::fresh_temp_dir("veiling-loadtest")?;
@@ -86,11 +85,7 @@ pub fn run(args: &Args) -> Res<Report> {
         conn_tokens.push(token_of(&toks, id)?);
     }
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .thread_name("loadtest-client")
-        .enable_all()
-        .build()
-        .map_err(|e| format!("runtime: {e}"))?;
+    let rt = crate::client_runtime()?;
     let addr = server.addr;
     let pid = server.pid.clone();
     let outcome = rt.block_on(drive(addr, conn_tokens, &pid));

@@ -22,7 +22,7 @@ use crate::bids::{
     server_bin,
 };
 use crate::setup::{People, config, parse_msg, token_of, tokens};
-use crate::{Lat, Report, Res, Ws, check_fds, round};
+use crate::{Lat, Report, Res, Ws, round};
 
 /// The config's limits: observers, and suppliers (two of which bid).
 use veiling::core::rules::limits::{OBSERVERS_MAX, SUPPLIERS_MAX};
@@ -85,8 +85,7 @@ pub fn run(args: &Args) -> Res<Report> {
         ));
     }
     // The server (a child) inherits the raised limit: it holds as many sockets as we do.
-    crate::setup::raise_fd_limit(n as u64 + 256)?;
-    check_fds(n as u64 + 64)?;
+    crate::ensure_fds(n as u64 + 256)?;
     let bin = server_bin(args.server_bin.as_deref())?;
     let participants = n.min(PARTICIPANTS_MAX);
     let each = n.div_ceil(participants);
@@ -140,11 +139,7 @@ pub fn run(args: &Args) -> Res<Report> {
         .collect();
     let bidders = [token_of(&toks, "s0")?, token_of(&toks, "s1")?];
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .thread_name("loadtest-client")
-        .enable_all()
-        .build()
-        .map_err(|e| format!("runtime: {e}"))?;
+    let rt = crate::client_runtime()?;
     let addr = server.addr;
     let pid = server.pid.clone();
     let observer_sessions = audience.iter().filter(|a| a.2 == Kind::Observer).count();

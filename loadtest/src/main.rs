@@ -239,14 +239,60 @@ pub fn open_files_limit() -> Option<u64> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
-/// Refuse a run that needs more file descriptors than this process may open.
-pub fn check_fds(needed: u64) -> Res<()> {
+/// Make room for `needed` open files: raise this process's limit as far as allowed (children,
+/// such as the server, inherit it), then refuse the run if it is still too low.
+pub fn ensure_fds(needed: u64) -> Res<()> {
+    setup::raise_fd_limit(needed)?;
     match open_files_limit() {
         Some(limit) if needed > limit => Err(format!(
             "this run needs about {needed} open files, the limit is {limit}; raise it with \
              `ulimit -n` or use fewer connections"
         )),
         _ => Ok(()),
+    }
+}
+
+/// A multi-thread tokio runtime; `workers` 0 means one per core.
+pub fn runtime(name: &str, workers: usize) -> Res<tokio::runtime::Runtime> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if workers > 0 {
+        b.worker_threads(workers);
+    }
+    b.thread_name(name)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("{name} runtime: {e}"))
+}
+
+/// The load generator's client runtime.
+pub fn client_runtime() -> Res<tokio::runtime::Runtime> {
+    runtime("loadtest-client", 0)
+}
+
+/// Open-loop pacing on a thread: each `wait` sleeps until the next slot, one every 1/rate s
+/// from the start (a late caller goes at once and the slots do not move); without a rate it
+/// never waits. A thread sleep, because tokio's timer rounds up to the next millisecond.
+pub struct Pace {
+    gap: Option<Duration>,
+    next: std::time::Instant,
+}
+
+impl Pace {
+    pub fn new(rate: Option<f64>) -> Pace {
+        Pace {
+            gap: rate.map(|r| Duration::from_secs_f64(1.0 / r)),
+            next: std::time::Instant::now(),
+        }
+    }
+
+    pub fn wait(&mut self) {
+        if let Some(g) = self.gap {
+            let now = std::time::Instant::now();
+            if self.next > now {
+                std::thread::sleep(self.next - now);
+            }
+            self.next += g;
+        }
     }
 }
 

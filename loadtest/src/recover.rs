@@ -148,11 +148,7 @@ fn linearity(points: &[(u64, f64)]) -> Option<(f64, bool)> {
 pub fn run(args: &Args) -> Res<Report> {
     let sizes = parse_events(&args.events)?;
     let bin = server_bin(args.server_bin.as_deref())?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .thread_name("loadtest-client")
-        .enable_all()
-        .build()
-        .map_err(|e| format!("runtime: {e}"))?;
+    let rt = crate::client_runtime()?;
     let mut points = Vec::new();
     for &n in &sizes {
         points.push(run_size(&bin, n, &rt).map_err(|e| format!("--events {n}: {e}"))?);

@@ -150,7 +150,7 @@ pub fn cpu_user_sys(pid: &str) -> Res<(u64, u64)> {
 
 /// Raise this process's soft limit on open files to `needed` if it is lower, up to the hard
 /// limit, and the hard limit too where the process may (root). Errors only when the call itself
-/// fails; `check_fds` then says whether the limit suffices.
+/// fails; `ensure_fds` then says whether the limit suffices.
 pub fn raise_fd_limit(needed: u64) -> Res<()> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
