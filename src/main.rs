@@ -105,36 +105,7 @@ enum Cmd {
     /// on the same port. Each auction's log is DATA_DIR/<auction-id>/live.log; its participant
     /// tokens are written once to DATA_DIR/<auction-id>/credentials.json (mode 0600). A restart
     /// recovers every auction from its log. Stops gracefully on SIGINT or SIGTERM.
-    Serve {
-        /// Auction configs (one auction each).
-        #[arg(long = "config", required = true, num_args = 1..)]
-        configs: Vec<PathBuf>,
-        #[arg(long, default_value = "data")]
-        data_dir: PathBuf,
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
-        /// For demonstrations and practice: move a new auction's schedule so it opens SECONDS
-        /// from now (recorded in its log). A previous demonstration run of the same auction that
-        /// has ended is moved aside to DATA_DIR/<auction-id>.ended-N first.
-        #[arg(long, value_name = "SECONDS")]
-        start_in: Option<u32>,
-        /// An allowed Origin for browser clients (repeatable). Default: this server's own
-        /// http://127.0.0.1:PORT and http://localhost:PORT.
-        #[arg(long = "allow-origin")]
-        origins: Vec<String>,
-        /// Operational log level: error, warn, info, debug or trace (never tokens or bids).
-        #[arg(long, default_value = "info")]
-        log_level: String,
-        /// Change one of the server's bounds (repeatable), e.g. `--limit bids_per_s=20`. The
-        /// names, units and defaults are in docs/deploy.md.
-        #[arg(long = "limit", value_name = "NAME=VALUE")]
-        limits: Vec<String>,
-        /// UNSAFE, for measurements only: acknowledge bids after writing them to the log but
-        /// without fdatasync, so a crash or power cut can lose acknowledged bids. Only on a
-        /// loopback --listen address. The load test uses it to measure the transport alone.
-        #[arg(long)]
-        unsafe_no_sync: bool,
-    },
+    Serve(ServeArgs),
     /// A small WebSocket client: signs in with a participant's token, sends each line of
     /// standard input (one JSON message per line) and prints every server message as one JSON
     /// line. After the input ends it waits (at most --wait-s) for the answers to every message
@@ -177,14 +148,35 @@ enum Cmd {
 }
 
 /// `veiling serve`'s options.
+#[derive(clap::Args)]
 struct ServeArgs {
+    /// Auction configs (one auction each).
+    #[arg(long = "config", required = true, num_args = 1..)]
     configs: Vec<PathBuf>,
+    #[arg(long, default_value = "data")]
     data_dir: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8080")]
     listen: std::net::SocketAddr,
+    /// For demonstrations and practice: move a new auction's schedule so it opens SECONDS
+    /// from now (recorded in its log). A previous demonstration run of the same auction that
+    /// has ended is moved aside to DATA_DIR/<auction-id>.ended-N first.
+    #[arg(long, value_name = "SECONDS")]
     start_in: Option<u32>,
+    /// An allowed Origin for browser clients (repeatable). Default: this server's own
+    /// http://127.0.0.1:PORT and http://localhost:PORT.
+    #[arg(long = "allow-origin")]
     origins: Vec<String>,
+    /// Operational log level: error, warn, info, debug or trace (never tokens or bids).
+    #[arg(long, default_value = "info")]
     log_level: String,
+    /// Change one of the server's bounds (repeatable), e.g. `--limit bids_per_s=20`. The
+    /// names, units and defaults are in docs/deploy.md.
+    #[arg(long = "limit", value_name = "NAME=VALUE")]
     limits: Vec<String>,
+    /// UNSAFE, for measurements only: acknowledge bids after writing them to the log but
+    /// without fdatasync, so a crash or power cut can lose acknowledged bids. Only on a
+    /// loopback --listen address. The load test uses it to measure the transport alone.
+    #[arg(long)]
     unsafe_no_sync: bool,
 }
 
@@ -441,25 +433,7 @@ fn main() -> ExitCode {
             resume_from,
             wait_s,
         } => client(url, token, credentials, id, resume_from, wait_s),
-        Cmd::Serve {
-            configs,
-            data_dir,
-            listen,
-            start_in,
-            origins,
-            log_level,
-            limits,
-            unsafe_no_sync,
-        } => serve(ServeArgs {
-            configs,
-            data_dir,
-            listen,
-            start_in,
-            origins,
-            log_level,
-            limits,
-            unsafe_no_sync,
-        }),
+        Cmd::Serve(args) => serve(args),
         Cmd::Report { log, out, pubkey } => report(&log, &out, pubkey.as_deref()),
         Cmd::CrashWriter {
             log,

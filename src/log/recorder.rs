@@ -7,7 +7,7 @@ use ed25519_dalek::SigningKey;
 
 use super::chain::{self, Problem};
 use super::record::*;
-use super::store::{DiskStore, LogStore, Writer, WriterOptions, sync_dir};
+use super::store::{DiskStore, Writer, WriterOptions, sync_dir};
 use crate::config::AuctionConfig;
 use crate::core::sequencer::{Drive, Sequencer, Step};
 use crate::core::*;
@@ -375,19 +375,9 @@ pub fn open(
         message: e.to_string(),
     };
     // A new log: its header, durable, and the recorder after it.
-    let disk = |store: DiskStore, no_sync: bool| -> Box<dyn LogStore> {
-        if no_sync {
-            Box::new(store.unsafe_without_sync())
-        } else {
-            Box::new(store)
-        }
-    };
     let create = |key: SigningKey, writer: WriterOptions, torn| -> Result<Opened, OpenError> {
         let (recorder, header) = Recorder::start(config, config_text, mode, now, key);
-        let store = disk(
-            DiskStore::create(path, &header).map_err(io)?,
-            writer.unsafe_no_sync,
-        );
+        let store = DiskStore::create(path, &header).map_err(io)?;
         Ok(Opened {
             driver: LoggedDriver::new(recorder, spawn(store, writer)),
             config: config.clone(),
@@ -488,10 +478,7 @@ pub fn open(
         })
         .collect();
     let recorder = Recorder::resume(replayed, &verified, key);
-    let store = disk(
-        DiskStore::open_append(path, records).map_err(io)?,
-        writer.unsafe_no_sync,
-    );
+    let store = DiskStore::open_append(path, records).map_err(io)?;
     Ok(Opened {
         driver: LoggedDriver::new(recorder, spawn(store, writer)),
         config,
@@ -502,13 +489,14 @@ pub fn open(
     })
 }
 
-/// The writer `options` ask for: without fdatasync, appends happen on the caller's thread
-/// ([`Writer::inline`]); otherwise on a writer thread.
-fn spawn(store: Box<dyn LogStore>, options: WriterOptions) -> Writer {
+/// The writer `options` ask for: without fdatasync (UNSAFE, measurements only), a store that
+/// never syncs, appended on the caller's thread ([`Writer::inline`]); otherwise the writer
+/// thread with fdatasync.
+fn spawn(store: DiskStore, options: WriterOptions) -> Writer {
     if options.unsafe_no_sync {
-        Writer::inline(store, options.observer)
+        Writer::inline(Box::new(store.unsafe_without_sync()), options.observer)
     } else {
-        Writer::spawn_observed(store, options.observer)
+        Writer::spawn_observed(Box::new(store), options.observer)
     }
 }
 

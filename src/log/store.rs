@@ -276,20 +276,47 @@ pub struct WriterOptions {
 
 /// The dedicated writer: a thread that takes whatever is queued (until the batch holds
 /// [`BATCH_RECORDS_MAX`] records), appends it in one write, syncs once, and only then completes
-/// every job in the batch.
+/// every job in the batch. Or, for a store that does not sync, [`Writer::inline`].
 pub struct Writer {
-    tx: Option<SyncSender<Job>>,
-    thread: Option<JoinHandle<()>>,
-    /// The inline writer's store: appended on the caller's thread.
-    inline: Option<Mutex<Inline>>,
+    how: How,
     stats: Arc<Mutex<WriterStats>>,
 }
 
-struct Inline {
-    store: Box<dyn LogStore>,
-    observer: Option<CommitObserver>,
+enum How {
+    Thread {
+        tx: Option<SyncSender<Job>>,
+        thread: Option<JoinHandle<()>>,
+    },
+    /// Appended on the caller's thread.
+    Inline(Mutex<Committer>),
 }
 
+/// The store with what is told of each append: one group commit, the same for both writers.
+struct Committer {
+    store: Box<dyn LogStore>,
+    observer: Option<CommitObserver>,
+    stats: Arc<Mutex<WriterStats>>,
+}
+
+impl Committer {
+    fn commit(&mut self, first_seq: Seq, records: &[Vec<u8>]) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        let result = self.store.append(first_seq, records);
+        if let Some(observe) = &self.observer {
+            observe(records.len(), started.elapsed());
+        }
+        // Stats count what was written.
+        if result.is_ok()
+            && let Ok(mut s) = self.stats.lock()
+        {
+            s.batches += 1;
+            s.records += records.len() as u64;
+        }
+        result
+    }
+}
+
+/// Group commits and records written (appends that failed are not counted).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriterStats {
     pub batches: u64,
@@ -302,13 +329,14 @@ impl Writer {
     }
 
     /// A writer that tells `observer` of every group commit (the server's metrics).
-    pub fn spawn_observed(
-        mut store: Box<dyn LogStore>,
-        observer: Option<CommitObserver>,
-    ) -> Writer {
+    pub fn spawn_observed(store: Box<dyn LogStore>, observer: Option<CommitObserver>) -> Writer {
         let (tx, rx) = mpsc::sync_channel::<Job>(WRITER_QUEUE_MAX);
         let stats = Arc::new(Mutex::new(WriterStats::default()));
-        let thread_stats = Arc::clone(&stats);
+        let mut committer = Committer {
+            store,
+            observer,
+            stats: Arc::clone(&stats),
+        };
         let thread = std::thread::Builder::new()
             .name("log-writer".into())
             .spawn(move || {
@@ -334,21 +362,13 @@ impl Writer {
                             .iter_mut()
                             .flat_map(|j| std::mem::take(&mut j.records))
                             .collect();
-                        let started = std::time::Instant::now();
-                        let result = store.append(batch[0].first_seq, &records);
-                        if let Some(observe) = &observer {
-                            observe(records.len(), started.elapsed());
-                        }
-                        if let Ok(mut s) = thread_stats.lock() {
-                            s.batches += 1;
-                            s.records += records.len() as u64;
-                        }
+                        let result = committer.commit(batch[0].first_seq, &records);
                         for job in batch {
                             let _ = job.done.send(result.clone());
                         }
                     } else {
                         for job in batch {
-                            let result = store.append(job.first_seq, &job.records);
+                            let result = committer.store.append(job.first_seq, &job.records);
                             let _ = job.done.send(result);
                         }
                     }
@@ -356,9 +376,10 @@ impl Writer {
             })
             .ok();
         Writer {
-            tx: Some(tx),
-            thread,
-            inline: None,
+            how: How::Thread {
+                tx: Some(tx),
+                thread,
+            },
             stats,
         }
     }
@@ -370,42 +391,36 @@ impl Writer {
     /// hand-off to that thread and back (two thread wake-ups per group commit) would be all that
     /// is left of it, and a measurement of the transport without the disk would count them.
     pub fn inline(store: Box<dyn LogStore>, observer: Option<CommitObserver>) -> Writer {
+        let stats = Arc::new(Mutex::new(WriterStats::default()));
         Writer {
-            tx: None,
-            thread: None,
-            inline: Some(Mutex::new(Inline { store, observer })),
-            stats: Arc::new(Mutex::new(WriterStats::default())),
+            how: How::Inline(Mutex::new(Committer {
+                store,
+                observer,
+                stats: Arc::clone(&stats),
+            })),
+            stats,
         }
     }
 
     /// Queue records for appending; wait on the ticket before acknowledging anything in them.
     pub fn submit(&self, first_seq: Seq, records: Vec<Vec<u8>>) -> Pending {
         let (done, rx) = oneshot::channel();
-        if let Some(inline) = &self.inline {
-            let result = match inline.lock() {
-                Ok(mut w) => {
-                    let started = std::time::Instant::now();
-                    let result = w.store.append(first_seq, &records);
-                    if let Some(observe) = &w.observer {
-                        observe(records.len(), started.elapsed());
-                    }
-                    result
-                }
-                Err(_) => Err(StoreError::WriterGone),
-            };
-            if result.is_ok()
-                && let Ok(mut s) = self.stats.lock()
-            {
-                s.batches += 1;
-                s.records += records.len() as u64;
+        match &self.how {
+            How::Inline(committer) => {
+                let result = match committer.lock() {
+                    Ok(mut c) => c.commit(first_seq, &records),
+                    Err(_) => Err(StoreError::WriterGone),
+                };
+                let _ = done.send(result);
             }
-            let _ = done.send(result);
-        } else if let Some(tx) = &self.tx {
-            let _ = tx.send(Job {
-                first_seq,
-                records,
-                done,
-            });
+            How::Thread { tx: Some(tx), .. } => {
+                let _ = tx.send(Job {
+                    first_seq,
+                    records,
+                    done,
+                });
+            }
+            How::Thread { tx: None, .. } => {}
         }
         Pending(rx)
     }
@@ -423,9 +438,11 @@ impl Writer {
 impl Drop for Writer {
     /// Finish and sync everything queued, then stop.
     fn drop(&mut self) {
-        self.tx.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if let How::Thread { tx, thread } = &mut self.how {
+            tx.take();
+            if let Some(t) = thread.take() {
+                let _ = t.join();
+            }
         }
     }
 }
