@@ -85,6 +85,14 @@ const AT: Field = req(
     "When it happened, ms since the Unix epoch (UTC).",
 );
 
+/// Who a notice is about: auctioneers and the auditor see the supplier id, observers an alias.
+const SUPPLIER_ID: Field = opt(
+    "supplier",
+    Kind::Str,
+    "Auctioneers and the auditor: the supplier id.",
+);
+const BIDDER_ALIAS: Field = opt("alias", Kind::Str, "Observers: the bidder's alias.");
+
 pub const ACTIONS: &[&str] = &[
     "pause",
     "resume",
@@ -401,12 +409,8 @@ pub const SERVER: &[MsgSpec] = &[
                 Kind::Int,
                 "The bid (to its supplier, observers by alias, auctioneers).",
             ),
-            opt("alias", Kind::Str, "Observers: the bidder's alias."),
-            opt(
-                "supplier",
-                Kind::Str,
-                "Auctioneers and the auditor: the supplier id.",
-            ),
+            BIDDER_ALIAS,
+            SUPPLIER_ID,
             opt("reason", Kind::Str, "The reason (not to other suppliers)."),
         ],
     },
@@ -418,11 +422,7 @@ pub const SERVER: &[MsgSpec] = &[
             AT,
             opt("you", Kind::Bool, "For a supplier: it is you."),
             opt("alias", Kind::Str, "Observers: the alias."),
-            opt(
-                "supplier",
-                Kind::Str,
-                "Auctioneers and the auditor: the supplier id.",
-            ),
+            SUPPLIER_ID,
             req("reason", Kind::Str, "The reason."),
         ],
     },
@@ -464,12 +464,8 @@ pub const SERVER: &[MsgSpec] = &[
             SEQ,
             AT,
             req("lot", Kind::Str, "Lot id."),
-            opt("alias", Kind::Str, "Observers: the bidder's alias."),
-            opt(
-                "supplier",
-                Kind::Str,
-                "Auctioneers and the auditor: the supplier id.",
-            ),
+            BIDDER_ALIAS,
+            SUPPLIER_ID,
             req("total", Kind::Money, "Total."),
             req("score", Kind::Money, "Score."),
         ],

@@ -782,17 +782,10 @@ fn only_canonical_large_order_public_keys_are_keys() {
 fn the_direct_bid_record_equals_the_value_record() {
     use veiling::core::*;
     use veiling::log::record::{Names, input_line, input_line_of_value};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("auction-configs");
     let prev = "ab".repeat(32);
     let mut bids = 0;
     let mut others = 0;
-    for (name, seed, bidders) in [
-        ("dieetvoeding-2024.toml", 3, Some(6)),
-        ("ziekenvervoer-2021.toml", 4, Some(5)),
-    ] {
-        let cfg = veiling::config::load_file(&dir.join(name)).unwrap().0;
-        let cfg = veiling::simulate::with_bidders(cfg, bidders).unwrap();
-        let run = veiling::simulate::simulate(cfg, seed).unwrap();
+    for (name, run) in crate::simulation::sample_runs() {
         let names = Names {
             rules: &run.config.rules,
         };

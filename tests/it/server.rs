@@ -1873,15 +1873,8 @@ async fn the_data_directory_is_guarded() {
 #[test]
 fn lean_supplier_snapshots_equal_the_plain_ones_after_every_step() {
     use veiling::core::{Auction, SupplierIx};
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("auction-configs");
     let mut compared = 0;
-    for (name, seed, bidders) in [
-        ("dieetvoeding-2024.toml", 3, Some(6)),
-        ("ziekenvervoer-2021.toml", 4, Some(5)),
-    ] {
-        let cfg = veiling::config::load_file(&dir.join(name)).unwrap().0;
-        let cfg = veiling::simulate::with_bidders(cfg, bidders).unwrap();
-        let run = veiling::simulate::simulate(cfg, seed).unwrap();
+    for (name, run) in crate::simulation::sample_runs() {
         let suppliers = run.config.rules.suppliers.len();
         let mut auction = Auction::new(run.config.rules.clone());
         for step in &run.steps {
@@ -1903,10 +1896,7 @@ fn lean_supplier_snapshots_equal_the_plain_ones_after_every_step() {
     }
     assert!(compared > 1000, "only {compared} snapshots compared");
     // Out of range: an empty state, as the plain way gives.
-    let cfg = veiling::config::load_file(&dir.join("dieetvoeding-2024.toml"))
-        .unwrap()
-        .0;
-    let auction = Auction::new(cfg.rules.clone());
+    let auction = Auction::new(veiling::config::parse(CONFIG).unwrap().rules);
     let s = veiling::core::SupplierIx(9999);
     let plain: Value = serde_json::from_str(&wire::state(
         1,

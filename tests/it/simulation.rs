@@ -3,6 +3,22 @@
 use veiling::core::*;
 use veiling::simulate::{Strategy, simulate, with_bidders};
 
+/// Two simulated auctions of the shipped configs (several lots, ranks, extensions, closes; best
+/// score shown and not, bidder count shown and not; line items and totals): the sample that
+/// tests of an encoding compare on, record by record or view by view.
+pub fn sample_runs() -> Vec<(&'static str, veiling::simulate::SimRun)> {
+    [
+        ("dieetvoeding-2024.toml", 3, Some(6)),
+        ("ziekenvervoer-2021.toml", 4, Some(5)),
+    ]
+    .into_iter()
+    .map(|(name, seed, bidders)| {
+        let cfg = with_bidders(config(name), bidders).unwrap();
+        (name, simulate(cfg, seed).unwrap())
+    })
+    .collect()
+}
+
 fn config(name: &str) -> veiling::config::AuctionConfig {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("auction-configs")
