@@ -342,3 +342,43 @@ pub fn duration_arg(name: &str, secs: f64, max_s: f64) -> Res<Duration> {
     }
     Ok(Duration::from_secs_f64(secs))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Traffic only ever goes to loopback: any other address is refused before a connection.
+    #[test]
+    fn only_loopback_addresses_are_accepted() {
+        for ok in ["127.0.0.1:80", "127.1.2.3:9", "[::1]:443"] {
+            assert!(check_loopback(&ok.parse().unwrap()).is_ok(), "{ok}");
+        }
+        for bad in [
+            "10.0.0.1:80",
+            "0.0.0.0:80",
+            "192.168.1.2:8080",
+            "[::]:80",
+            "[2001:db8::1]:80",
+        ] {
+            let e = check_loopback(&bad.parse().unwrap()).unwrap_err();
+            assert!(e.contains("not a loopback address"), "{bad}: {e}");
+        }
+        let rt = client_runtime().unwrap();
+        let e = rt
+            .block_on(connect_ws("10.0.0.1:80".parse().unwrap()))
+            .err()
+            .unwrap();
+        assert!(e.contains("not a loopback address"), "{e}");
+    }
+
+    #[test]
+    fn durations_are_bounded() {
+        assert_eq!(
+            duration_arg("--d", 1.5, 10.0),
+            Ok(Duration::from_millis(1500))
+        );
+        for bad in [0.0, -1.0, 10.5, f64::NAN, f64::INFINITY] {
+            assert!(duration_arg("--d", bad, 10.0).is_err(), "{bad}");
+        }
+    }
+}
