@@ -1013,24 +1013,10 @@ mod tests {
     /// given passes; one with another hash, or a seq the log does not have, counts as lost.
     #[test]
     fn lost_receipts_are_counted() {
-        use veiling::log::{keys, record, recorder};
         let work = crate::fresh_temp_dir("veiling-loadtest-test").unwrap();
         let _cleanup = crate::TempDir(work.clone());
         let path = work.join("t.log");
-        let text = config("loadtest", 2);
-        let cfg = veiling::config::parse(&text).unwrap();
-        let opens = cfg.rules.opens_at;
-        let key = keys::generate().unwrap();
-        let mut opened = recorder::open(
-            &path,
-            &cfg,
-            &text,
-            record::Mode::Live,
-            opens,
-            key,
-            Default::default(),
-        )
-        .unwrap();
+        let (mut opened, _, opens) = crate::replay::new_log(&path, &config("loadtest", 2)).unwrap();
         crate::replay::fill(&mut opened.driver, 0..2, 10, &mut |i| opens + 1 + i as i64).unwrap();
         drop(opened);
         let bytes = std::fs::read(&path).unwrap();

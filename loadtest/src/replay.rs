@@ -17,7 +17,7 @@
 
 use std::hint::black_box;
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -53,6 +53,26 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A new log at `path` for the config `text`, signed with a fresh key, opened at the auction's
+/// opening: the log, the key's public half (hex), and the opening time.
+pub(crate) fn new_log(path: &Path, text: &str) -> Res<(recorder::Opened, String, i64)> {
+    let cfg = veiling::config::parse(text).map_err(|e| format!("the load-test config: {e}"))?;
+    let key = keys::generate().map_err(|e| e.to_string())?;
+    let public = record::hex(key.verifying_key().as_bytes());
+    let opens = cfg.rules.opens_at;
+    let opened = recorder::open(
+        path,
+        &cfg,
+        text,
+        record::Mode::Live,
+        opens,
+        key,
+        Default::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((opened, public, opens))
 }
 
 /// Suppliers `s0..` for a fill of `bids` bids: enough that each places about
@@ -211,22 +231,9 @@ pub fn run(args: &Args) -> Res<Report> {
 
     // 1. Generate the log.
     let suppliers = suppliers_for(n);
-    let text = config(&people(suppliers));
-    let cfg = veiling::config::parse(&text).map_err(|e| format!("the load-test config: {e}"))?;
-    let key = keys::generate().map_err(|e| e.to_string())?;
-    let public = key.verifying_key();
-    let opens = cfg.rules.opens_at;
     let t_gen = Instant::now();
-    let mut opened = recorder::open(
-        &path,
-        &cfg,
-        &text,
-        record::Mode::Live,
-        opens,
-        key,
-        Default::default(),
-    )
-    .map_err(|e| e.to_string())?;
+    let (mut opened, public, opens) = new_log(&path, &config(&people(suppliers)))?;
+    let public = chain::parse_pubkey(&public).ok_or("the generated key does not parse")?;
     // One bid per millisecond from the opening: 2,000,000 fit in the two hours it is open.
     let filled = fill(&mut opened.driver, 0..suppliers, n, &mut |i| {
         opens + 1 + i as i64
@@ -378,21 +385,8 @@ mod tests {
         let work = crate::fresh_temp_dir("veiling-loadtest-test").unwrap();
         let _cleanup = crate::TempDir(work.clone());
         let path = work.join("t.log");
-        let text = config(&people(3));
-        let cfg = veiling::config::parse(&text).unwrap();
-        let key = keys::generate().unwrap();
-        let public = key.verifying_key();
-        let opens = cfg.rules.opens_at;
-        let mut opened = recorder::open(
-            &path,
-            &cfg,
-            &text,
-            record::Mode::Live,
-            opens,
-            key,
-            Default::default(),
-        )
-        .unwrap();
+        let (mut opened, public, opens) = new_log(&path, &config(&people(3))).unwrap();
+        let public = chain::parse_pubkey(&public).unwrap();
         let first = fill(&mut opened.driver, 0..1, 1, &mut |_| opens + 1).unwrap();
         assert_eq!(first.last_price, vec![price_of(0)]);
         let filled = fill(&mut opened.driver, 1..3, 2500, &mut |i| {
