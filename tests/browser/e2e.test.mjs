@@ -1,0 +1,367 @@
+// End-to-end tests of the pages that `veiling serve` serves, in Debian's chromium driven by
+// playwright-core (no browser download), against a real server on 127.0.0.1 running
+// tests/browser/e2e.toml. Run by `cargo test` (tests/it/browser.rs), or by hand after
+// `cargo build`:  node --test tests/browser/
+//
+// Environment: VEILING_BIN (the binary; default target/debug/veiling), CHROMIUM (default
+// /usr/bin/chromium), VEILING_ARTIFACTS (screenshots; default target/browser-artifacts).
+//
+// The tests share one server and run in order: bidding, a void under four-eyes, a server
+// restart that the pages survive, the auditor page, accessibility.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const BIN = process.env.VEILING_BIN || path.join(root, 'target/debug/veiling');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = process.env.VEILING_ARTIFACTS || path.join(root, 'target/browser-artifacts');
+const CONFIG = path.join(here, 'e2e.toml');
+const AXE = path.join(here, 'node_modules/axe-core/axe.min.js');
+// Long enough for a debug build on a loaded 2-core machine; every wait is for a condition.
+const WAIT = { timeout: 20_000 };
+
+let server; // { proc, port, base, dataDir, out }
+let browser;
+let creds; // id -> token
+let dataDir;
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+function startServer(port = 0) {
+  return new Promise((resolve, reject) => {
+    const args = ['serve', '--config', CONFIG, '--data-dir', dataDir,
+      '--listen', `127.0.0.1:${port}`, '--start-in', '3'];
+    const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 30_000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(out);
+      if (m && !proc.started) {
+        proc.started = true;
+        clearTimeout(timer);
+        const p = Number(m[1]);
+        resolve({ proc, port: p, base: `http://127.0.0.1:${p}`, out: () => out, err: () => err });
+      }
+    });
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.on('exit', (code) => {
+      if (!proc.started) {
+        clearTimeout(timer);
+        reject(new Error(`server exited with ${code}:\n${out}\n${err}`));
+      }
+    });
+  });
+}
+
+function stopServer(s) {
+  return new Promise((resolve) => {
+    if (s.proc.exitCode !== null) { resolve(s.proc.exitCode); return; }
+    s.proc.on('exit', (code) => resolve(code));
+    s.proc.kill('SIGTERM');
+  });
+}
+
+function readCredentials() {
+  const file = path.join(dataDir, 'e2e-browser', 'credentials.json');
+  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const map = {};
+  for (const p of json.participants) map[p.role === 'auditor' ? 'auditor' : p.id] = p.token;
+  return map;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+const pages = [];
+
+async function open(pathname, token) {
+  const context = await browser.newContext({ locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+  const page = await context.newPage();
+  page.consoleErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') page.consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+  await page.goto(`${server.base}${pathname}${token ? `#token=${token}` : ''}`);
+  pages.push(page);
+  return page;
+}
+
+async function shot(page, name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+async function connected(page) {
+  await page.getByTestId('conn-status').and(page.locator('[data-status="open"]')).waitFor(WAIT);
+}
+
+function lot(page, id) {
+  return page.getByTestId(`lot-${id}`);
+}
+
+async function lotOpen(page, id) {
+  await page.locator(`[data-testid="lot-${id}"][data-phase="open"]`).waitFor(WAIT);
+}
+
+/** Type a bid on a total-price lot and submit it; returns the answer element. */
+async function bid(page, lotId, amount) {
+  const card = lot(page, lotId);
+  await card.getByTestId('bid-input').fill(amount);
+  await card.getByTestId('bid-submit').click();
+  return card.getByTestId('answer');
+}
+
+async function expectText(locator, re) {
+  await assert.doesNotReject(async () => {
+    await locator.filter({ hasText: re }).waitFor(WAIT);
+  }, `expected ${re}`);
+}
+
+/** The bidder page shows this rank on the lot. */
+async function rankIs(page, lotId, n) {
+  await lot(page, lotId).getByTestId('rank').filter({ hasText: new RegExp(`^\\s*${n}\\s*$`) })
+    .waitFor(WAIT);
+}
+
+async function expectAttr(locator, name, value) {
+  const deadline = Date.now() + WAIT.timeout;
+  let seen;
+  while (Date.now() < deadline) {
+    seen = await locator.getAttribute(name).catch(() => null);
+    if (seen === String(value)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(seen, String(value), `attribute ${name}`);
+}
+
+async function axe(page, name) {
+  // Evaluated over the DevTools protocol: the page's CSP forbids adding a script tag.
+  await page.evaluate(fs.readFileSync(AXE, 'utf8'));
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
+    }));
+  });
+  assert.deepEqual(result, [], `axe-core violations on ${name}:\n${JSON.stringify(result, null, 1)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+before(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veiling-e2e-'));
+  server = await startServer();
+  creds = readCredentials();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await stopServer(server);
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+let alfa;
+let bravo;
+let jan;
+let piet;
+
+test('the pages are served by the binary with a strict content security policy', async () => {
+  for (const p of ['/', '/bid', '/console', '/audit', '/common.js', '/style.css']) {
+    const r = await fetch(server.base + p);
+    assert.equal(r.status, 200, p);
+    assert.match(r.headers.get('content-security-policy') ?? '', /script-src 'self'/, p);
+  }
+  assert.equal((await fetch(`${server.base}/nope`)).status, 404);
+});
+
+test('two bidders bid, see their ranks change and an extension', async () => {
+  alfa = await open('/bid', creds.alfa);
+  bravo = await open('/bid', creds.bravo);
+  for (const p of [alfa, bravo]) {
+    await connected(p);
+    await lotOpen(p, 'lot-1');
+  }
+  await shot(alfa, '01-bidder-open');
+  // Amounts in Dutch format; the next admissible bid is the ceiling before any bid.
+  await expectText(lot(alfa, 'lot-1').getByTestId('max-admissible'), /1\.234,50/);
+
+  const deadlineBefore = await lot(bravo, 'lot-1').getByTestId('deadline-at').textContent();
+  const a1 = await bid(alfa, 'lot-1', '1.200,00');
+  await expectAttr(a1, 'data-kind', 'accepted');
+  await rankIs(alfa, 'lot-1', 1);
+  const receipt = lot(alfa, 'lot-1').getByTestId('receipt');
+  await expectText(receipt, /[0-9a-f]{64}/);
+  // Every bid in this auction is inside the soft-close window: the other bidder sees the
+  // extension, and its countdown's deadline moved.
+  await lot(bravo, 'lot-1').getByTestId('extension-notice').waitFor({ state: 'visible', ...WAIT });
+  const deadlineAfter = await lot(bravo, 'lot-1').getByTestId('deadline-at').textContent();
+  assert.notEqual(deadlineAfter, deadlineBefore, 'the deadline shown moved');
+  await expectText(lot(bravo, 'lot-1').getByTestId('bidder-count'), /1/);
+
+  const b1 = await bid(bravo, 'lot-1', '1.150,00');
+  await expectAttr(b1, 'data-kind', 'accepted');
+  await rankIs(bravo, 'lot-1', 1);
+  await rankIs(alfa, 'lot-1', 2);
+  await expectText(lot(alfa, 'lot-1').getByTestId('best'), /1\.150,00/);
+  await shot(alfa, '02-bidder-outbid');
+
+  // A refused bid is explained in words with the numbers.
+  const a2 = await bid(alfa, 'lot-1', '1.199,50');
+  await expectAttr(a2, 'data-kind', 'rejected');
+  await expectText(a2, /1\.199,00/);
+
+  // A drop of more than the configured 10% asks for confirmation; "no" sends nothing.
+  await bid(alfa, 'lot-1', '1.000,00');
+  const dialog = alfa.getByTestId('confirm-dialog');
+  await dialog.waitFor({ state: 'visible', ...WAIT });
+  await shot(alfa, '03-bidder-confirm');
+  await alfa.getByTestId('confirm-no').click();
+  await dialog.waitFor({ state: 'hidden', ...WAIT });
+  await rankIs(alfa, 'lot-1', 2);
+  await bid(alfa, 'lot-1', '1.000,00');
+  await dialog.waitFor({ state: 'visible', ...WAIT });
+  await alfa.getByTestId('confirm-yes').click();
+  await expectAttr(lot(alfa, 'lot-1').getByTestId('answer'), 'data-kind', 'accepted');
+  await rankIs(alfa, 'lot-1', 1);
+  await rankIs(bravo, 'lot-1', 2);
+
+  // A line-item lot: unit prices per line, the total computed on the page.
+  const card = lot(bravo, 'lot-2');
+  await card.getByTestId('line-input-fles').fill('40,00');
+  await card.getByTestId('line-input-pak').fill('50,00');
+  await expectText(card.getByTestId('bid-total'), /4\.500,00/);
+  await card.getByTestId('bid-submit').click();
+  await expectAttr(card.getByTestId('answer'), 'data-kind', 'accepted');
+  await shot(bravo, '04-bidder-lines');
+});
+
+test('the auctioneer voids a bid under four-eyes and the bidders see it', async () => {
+  jan = await open('/console', creds.jan);
+  piet = await open('/console', creds.piet);
+  await connected(jan);
+  await connected(piet);
+  // Presence: both suppliers have a page open.
+  await expectAttr(jan.getByTestId('presence-alfa'), 'data-connections', '1');
+  await expectAttr(jan.getByTestId('presence-bravo'), 'data-connections', '1');
+  const ladder = lot(jan, 'lot-1').getByTestId('ladder');
+  const top = ladder.locator('[data-testid="ladder-row"][data-rank="1"]');
+  await expectAttr(top, 'data-supplier', 'alfa');
+  const voided = await top.getAttribute('data-bid');
+  await shot(jan, '05-console-ladder');
+
+  await top.getByTestId('void').click();
+  await jan.getByTestId('reason-dialog').waitFor({ state: 'visible', ...WAIT });
+  await jan.getByTestId('reason-input').fill('Tikfout bevestigd door de leverancier');
+  await jan.getByTestId('reason-ok').click();
+  await expectAttr(jan.getByTestId('answer'), 'data-kind', 'pending');
+
+  // The second auctioneer approves.
+  const request = piet.locator('[data-testid^="pending-"]').first();
+  await request.waitFor(WAIT);
+  await shot(piet, '06-console-pending');
+  await request.getByTestId('approve').click();
+  await piet.locator('[data-testid^="pending-"]').first().waitFor({ state: 'detached', ...WAIT });
+
+  // The ladder changed for the auctioneers: alfa's standing bid is its earlier one again, and
+  // bravo leads. Both bidders see the new ranks.
+  await expectAttr(lot(jan, 'lot-1').getByTestId('ladder')
+    .locator('[data-testid="ladder-row"][data-rank="1"]'), 'data-supplier', 'bravo');
+  assert.equal(await lot(jan, 'lot-1').locator(`[data-testid="ladder-row"][data-bid="${voided}"]`).count(), 0);
+  await expectText(lot(alfa, 'lot-1').getByTestId('lot-notice'), /Tikfout/);
+  await expectText(lot(alfa, 'lot-1').getByTestId('own-bid'), /1\.200,00/);
+  await rankIs(alfa, 'lot-1', 2);
+  await rankIs(bravo, 'lot-1', 1);
+  await shot(alfa, '07-bidder-voided');
+});
+
+test('a disconnect turns the countdown red, and the pages recover after a restart', async () => {
+  const port = server.port;
+  assert.equal(await stopServer(server), 0, 'the server stops cleanly on SIGTERM');
+  await expectAttr(alfa.getByTestId('conn-status'), 'data-status', 'reconnecting');
+  await expectAttr(lot(alfa, 'lot-1').getByTestId('deadline'), 'data-state', 'disconnected');
+  const red = await lot(alfa, 'lot-1').getByTestId('deadline')
+    .evaluate((e) => getComputedStyle(e).color);
+  assert.equal(red, 'rgb(176, 0, 32)', 'the countdown is red while disconnected');
+  assert.ok(await lot(alfa, 'lot-1').getByTestId('bid-submit').isDisabled(), 'no bidding while offline');
+  await shot(alfa, '08-bidder-disconnected');
+
+  server = await startServer(port);
+  for (const p of [alfa, bravo, jan]) await connected(p);
+  await expectAttr(lot(alfa, 'lot-1').getByTestId('deadline'), 'data-state', 'running');
+  await rankIs(alfa, 'lot-1', 2);
+  // Bidding goes on after the recovery.
+  const a = await bid(alfa, 'lot-1', '1.140,00');
+  await expectAttr(a, 'data-kind', 'accepted');
+  await rankIs(bravo, 'lot-1', 2);
+  await shot(alfa, '09-bidder-recovered');
+});
+
+test('the auditor page verifies the log from the server and flags a tampered copy', async () => {
+  const page = await open('/audit');
+  await page.getByTestId('token').fill(creds.auditor);
+  await page.getByTestId('load-server').click();
+  await expectAttr(page.getByTestId('verdict'), 'data-verdict', 'valid-unsealed');
+  await page.getByTestId('timeline').waitFor(WAIT);
+  await page.getByTestId('chart-lot-1').waitFor(WAIT);
+  await expectText(page.getByTestId('ranking-lot-1'), /alfa|bravo/);
+  await shot(page, '10-audit-live');
+
+  const r = await fetch(`${server.base}/log`, { headers: { Authorization: `Bearer ${creds.auditor}` } });
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  assert.ok(text.endsWith('\n'));
+  const tampered = text.replace('"price":"1150.00"', '"price":"1050.00"');
+  assert.notEqual(tampered, text, 'the log has the bid to tamper with');
+  await page.getByTestId('log-file').setInputFiles({
+    name: 'tampered.log', mimeType: 'application/octet-stream', buffer: Buffer.from(tampered),
+  });
+  await expectAttr(page.getByTestId('verdict'), 'data-verdict', 'invalid');
+  await shot(page, '11-audit-tampered');
+
+  // A sealed log, checked against its published key.
+  await page.getByTestId('pubkey').fill(
+    fs.readFileSync(path.join(root, 'tests/log-example/example.pub'), 'utf8').trim());
+  await page.getByTestId('log-file').setInputFiles(path.join(root, 'tests/log-example/example.log'));
+  await expectAttr(page.getByTestId('verdict'), 'data-verdict', 'valid-sealed');
+
+  // The log is only for the auditor.
+  for (const [token, status] of [[creds.jan, 403], [creds.alfa, 403], ['vt_nope', 401], [null, 401]]) {
+    const h = token ? { Authorization: `Bearer ${token}` } : {};
+    assert.equal((await fetch(`${server.base}/log`, { headers: h })).status, status);
+  }
+});
+
+test('every page passes axe-core and is in Dutch by default, English on request', async () => {
+  await axe(alfa, 'bidder page');
+  await axe(jan, 'auctioneer console');
+  const audit = pages[pages.length - 1];
+  await axe(audit, 'auditor page');
+  const index = await open('/');
+  await axe(index, 'index');
+  const signIn = await open('/bid');
+  await axe(signIn, 'bidder sign-in');
+  assert.equal(await alfa.evaluate(() => document.documentElement.lang), 'nl');
+  await alfa.getByTestId('lang').selectOption('en');
+  assert.equal(await alfa.evaluate(() => document.documentElement.lang), 'en');
+  await expectText(lot(alfa, 'lot-1').getByTestId('own-bid'), /€1,140\.00/);
+  await axe(alfa, 'bidder page in English');
+  await shot(alfa, '12-bidder-english');
+  for (const p of pages) assert.deepEqual(p.consoleErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)), [], 'no script errors');
+});
