@@ -132,6 +132,20 @@ enum Cmd {
         #[arg(long, default_value_t = 10)]
         wait_s: u64,
     },
+    /// Print each participant's browser link from a credentials.json: the bidder page for
+    /// suppliers, the console for auctioneers and observers, the auditor page for the auditor.
+    /// The token travels in the link's #fragment, which the browser never sends to the server.
+    /// The links are as secret as the tokens.
+    Links {
+        /// The credentials file `veiling serve` wrote (DATA_DIR/AUCTION/credentials.json).
+        credentials: PathBuf,
+        /// The server's address as the browser reaches it.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+        /// Only this participant.
+        #[arg(long = "as", value_name = "ID")]
+        id: Option<String>,
+    },
     /// (For the crash test.) Open a log, recovering it, then append bids and print an "ack SEQ
     /// HASH" line for each once it is durable.
     #[command(hide = true)]
@@ -263,12 +277,51 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             server.addr,
             server.addr
         );
+        outln!(
+            "pages: http://{0}/bid (bidders), http://{0}/console (auctioneers), \
+             http://{0}/audit (auditors); each participant's link: veiling links CREDENTIALS",
+            server.addr
+        );
         wait_for_signal().await;
         outln!("stopping: finishing the batch in flight, closing connections");
         server.shutdown().await;
         outln!("stopped");
         Ok(())
     })
+}
+
+fn read_credentials(path: &Path) -> Result<veiling::server::creds::CredentialsFile, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a credentials file: {e}", path.display()))
+}
+
+fn links(path: &Path, base: &str, only: Option<&str>) -> Result<(), String> {
+    let file = read_credentials(path)?;
+    let base = base.trim_end_matches('/');
+    let mut shown = 0;
+    for p in file
+        .participants
+        .iter()
+        .filter(|p| only.is_none_or(|id| id == p.id))
+    {
+        let page = match p.role.as_str() {
+            "supplier" => "bid",
+            "auditor" => "audit",
+            _ => "console",
+        };
+        outln!(
+            "{:<10} {:<16} {base}/{page}#token={}",
+            p.role,
+            p.id,
+            p.token
+        );
+        shown += 1;
+    }
+    match (shown, only) {
+        (0, Some(id)) => Err(format!("{}: no participant '{id}'", path.display())),
+        _ => Ok(()),
+    }
 }
 
 fn client(
@@ -284,17 +337,12 @@ fn client(
     use tokio_tungstenite::tungstenite::Message;
     let token = match (token, credentials, id) {
         (Some(t), _, _) => t,
-        (None, Some(path), Some(id)) => {
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let file: veiling::server::creds::CredentialsFile = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: not a credentials file: {e}", path.display()))?;
-            file.participants
-                .into_iter()
-                .find(|p| p.id == id)
-                .map(|p| p.token)
-                .ok_or_else(|| format!("{}: no participant '{id}'", path.display()))?
-        }
+        (None, Some(path), Some(id)) => read_credentials(&path)?
+            .participants
+            .into_iter()
+            .find(|p| p.id == id)
+            .map(|p| p.token)
+            .ok_or_else(|| format!("{}: no participant '{id}'", path.display()))?,
         _ => return Err("give --token, or --credentials FILE --as ID".into()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -434,6 +482,11 @@ fn main() -> ExitCode {
             wait_s,
         } => client(url, token, credentials, id, resume_from, wait_s),
         Cmd::Serve(args) => serve(args),
+        Cmd::Links {
+            credentials,
+            base,
+            id,
+        } => links(&credentials, &base, id.as_deref()),
         Cmd::Report { log, out, pubkey } => report(&log, &out, pubkey.as_deref()),
         Cmd::CrashWriter {
             log,

@@ -23,8 +23,13 @@ pub const INVITATION_WORKING_DAYS_MIN: u32 = 2;
 /// Largest config file read, in bytes.
 pub const CONFIG_BYTES_MAX: u64 = 1024 * 1024;
 
+/// The default of `bids.confirm_drop_percent`: the bidder page asks before a drop of more than
+/// 5% below one's own standing total.
+pub const CONFIRM_DROP_PERCENT_DEFAULT: Decimal = Decimal::from_parts(5, 0, 0, false, 0);
+
 /// A validated config: the core's rules plus what only people and reports need.
 #[derive(Clone, Debug)]
+
 pub struct AuctionConfig {
     pub rules: Rules,
     pub time_zone: TimeZone,
@@ -35,6 +40,11 @@ pub struct AuctionConfig {
     pub observer_buyer: Vec<Option<usize>>,
     /// A signed checkpoint at least every this many log records (besides every phase change).
     pub log_checkpoint_every: u64,
+    /// The bidder page asks a supplier to confirm a bid whose total falls more than this
+    /// percentage below its own standing total (`bids.confirm_drop_percent`, default
+    /// [`CONFIRM_DROP_PERCENT_DEFAULT`]). A hint for the page, not an auction rule: the core
+    /// never reads it.
+    pub confirm_drop_percent: Decimal,
     /// How far the schedule was moved from the config's own times (see
     /// [`AuctionConfig::shift_schedule`]); 0 when it runs as written. A log records it.
     pub schedule_shift_ms: i64,
@@ -406,6 +416,7 @@ impl Validator {
                 "'best' asks every bid to beat the best score, so suppliers must see it: set visibility.best_score = true or measure from 'own'",
             );
         }
+        let confirm_drop = self.confirm_drop(&raw.bids);
         let timing = self.timing(&raw.timing, opens_at, &tz, lots.len());
         let soft_close = raw.soft_close.as_ref().and_then(|sc| self.soft_close(sc));
         if !(1..=1_000_000).contains(&raw.log.checkpoint_every) {
@@ -443,6 +454,7 @@ impl Validator {
             buyers,
             observer_buyer,
             log_checkpoint_every: u64::from(raw.log.checkpoint_every),
+            confirm_drop_percent: confirm_drop,
             schedule_shift_ms: 0,
         })
     }
@@ -600,6 +612,32 @@ impl Validator {
                 }
             })
             .collect()
+    }
+
+    /// `bids.confirm_drop_percent`: a percentage; set explicitly, it must lie below
+    /// `max_drop_percent`, or every bid the page would ask about is refused anyway.
+    fn confirm_drop(&mut self, raw: &RawBids) -> Decimal {
+        let Some(text) = raw.confirm_drop_percent.as_ref() else {
+            return CONFIRM_DROP_PERCENT_DEFAULT;
+        };
+        let Some(confirm) = self.percent("bids.confirm_drop_percent", text) else {
+            return CONFIRM_DROP_PERCENT_DEFAULT;
+        };
+        let max_drop = raw
+            .max_drop_percent
+            .as_ref()
+            .and_then(|p| p.parse::<Decimal>().ok());
+        if let Some(max_drop) = max_drop
+            && confirm >= max_drop
+        {
+            self.err(
+                "bids.confirm_drop_percent",
+                format!(
+                    "{confirm}% is not below max_drop_percent ({max_drop}%): a bid that drops that far is refused, so the page would never ask"
+                ),
+            );
+        }
+        confirm
     }
 
     fn bids(&mut self, raw: &RawBids, lots: &[LotRules]) -> Option<BidRules> {

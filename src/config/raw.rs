@@ -73,6 +73,8 @@ pub struct RawBids {
     #[serde(default = "default_decrement_from")]
     pub decrement_from: String,
     pub max_drop_percent: Option<String>,
+    /// The bidder page asks for confirmation above this drop (not an auction rule).
+    pub confirm_drop_percent: Option<String>,
     #[serde(default)]
     pub interval_min_s: u32,
     #[serde(default = "default_ties")]

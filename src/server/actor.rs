@@ -59,6 +59,10 @@ pub enum ToActor {
         session: u64,
         req_id: Option<Value>,
     },
+    /// The session ended (its connection closed).
+    Leave {
+        session: u64,
+    },
 }
 
 struct Sub {
@@ -100,6 +104,9 @@ pub struct Actor {
     /// Every accepted step with seq >= floor is in `recent`.
     floor: Seq,
     dirty: bool,
+    /// A supplier connected or disconnected: the auctioneers' and the auditor's snapshots
+    /// (which list every supplier's connections) are due, even if nothing else changed.
+    presence_dirty: bool,
     last_fanout: Instant,
     /// How long the last fan-out took.
     fanout_took: std::time::Duration,
@@ -163,6 +170,7 @@ impl Actor {
             recent,
             floor,
             dirty: false,
+            presence_dirty: false,
             last_fanout: Instant::now(),
             fanout_took: std::time::Duration::ZERO,
         };
@@ -193,7 +201,8 @@ impl Actor {
             } else {
                 None
             };
-            let fanout_at = self.dirty.then(|| self.last_fanout + self.fanout_gap());
+            let fanout_at =
+                (self.dirty || self.presence_dirty).then(|| self.last_fanout + self.fanout_gap());
             tokio::select! {
                 biased;
                 _ = self.shutdown.changed() => break,
@@ -211,7 +220,9 @@ impl Actor {
                 _ = sleep_deadline(&self.clock, deadline) => self.process(Vec::new()).await,
                 _ = sleep_until_opt(fanout_at) => self.fanout(),
             }
-            if self.dirty && self.last_fanout.elapsed() >= self.fanout_gap() {
+            if (self.dirty || self.presence_dirty)
+                && self.last_fanout.elapsed() >= self.fanout_gap()
+            {
                 self.fanout();
             }
         }
@@ -319,9 +330,19 @@ impl Actor {
                     let Some(role) = self.subs.get(&session).map(|s| s.role) else {
                         continue;
                     };
-                    let state = wire::snapshot_for(self.driver.auction(), role, true);
+                    let mut state = wire::snapshot_for(self.driver.auction(), role, true);
+                    if insider(role) {
+                        state["connected"] = self.presence();
+                    }
                     let text = wire::state(self.head(), self.clock.now_ms(), state, &req_id);
                     self.send(session, text.into(), false);
+                }
+                ToActor::Leave { session } => {
+                    if let Some(sub) = self.subs.remove(&session)
+                        && matches!(sub.role, Role::Supplier(_))
+                    {
+                        self.presence_dirty = true;
+                    }
                 }
                 ToActor::Command { .. } => {}
             }
@@ -438,8 +459,11 @@ impl Actor {
     }
 
     /// Send every session the latest snapshot (coalesced: at most once per fan-out interval).
+    /// When only the suppliers' connections changed, only auctioneers and the auditor get one.
     fn fanout(&mut self) {
         self.last_fanout = Instant::now();
+        let only_insiders = !self.dirty;
+        let presence = self.presence();
         let auction = self.driver.auction();
         let head = self.driver.recorder.next_seq() - 1;
         let now = self.clock.now_ms();
@@ -451,18 +475,30 @@ impl Actor {
                 gone.push(*id);
                 continue;
             }
+            if only_insiders && !insider(sub.role) {
+                continue;
+            }
             let text = cache
                 .entry(audience(sub.role))
                 .or_insert_with(|| match sub.role {
                     Role::Supplier(s) => lean.render(s).into(),
-                    role => wire::state(head, now, wire::snapshot_for(auction, role, false), &None)
-                        .into(),
+                    role => {
+                        let mut state = wire::snapshot_for(auction, role, false);
+                        if insider(role) {
+                            state["connected"] = presence.clone();
+                        }
+                        wire::state(head, now, state, &None).into()
+                    }
                 });
             if !push(sub, text.clone(), true, &self.metrics, &self.limits) {
                 gone.push(*id);
             }
         }
+        self.presence_dirty = false;
         for id in gone {
+            if self.subs.get(&id).is_some_and(|s| !insider(s.role)) {
+                self.presence_dirty = true;
+            }
             self.drop_sub(id);
         }
         self.dirty = self.subs.values().any(|s| s.stale);
@@ -485,13 +521,19 @@ impl Actor {
             Some(_) => "snapshot_only",
         };
         let auction = self.driver.auction();
-        let welcome = json!({
+        let mut welcome = json!({
             "type": "welcome", "role": role.name(), "id": role.id(&self.config),
             "auction": self.config.rules.auction_id, "title": self.config.rules.title,
             "mode": self.mode.name(), "server_time": self.clock.now_ms(), "seq": head,
             "resumed": resumed,"state": wire::snapshot_for(auction, role, true),
         });
-        let mut welcome = welcome;
+        if insider(role) {
+            welcome["state"]["connected"] = self.presence();
+        }
+        if let Role::Supplier(_) = role {
+            welcome["confirm_drop_percent"] =
+                json!(self.config.confirm_drop_percent.normalize().to_string());
+        }
         if let Some(r) = req_id {
             welcome["req_id"] = r;
         }
@@ -523,8 +565,38 @@ impl Actor {
                 return;
             }
         }
+        if matches!(role, Role::Supplier(_)) {
+            self.presence_dirty = true;
+        }
         self.subs.insert(session, sub);
     }
+
+    /// Every supplier's open connections, in config order (auctioneers and the auditor see it
+    /// in their snapshots as `connected`). Server state, not auction state: never logged.
+    fn presence(&self) -> Value {
+        let suppliers = &self.config.rules.suppliers;
+        let mut counts = vec![0u32; suppliers.len()];
+        for sub in self.subs.values() {
+            if let Role::Supplier(s) = sub.role
+                && !sub.out.is_closed()
+                && let Some(n) = counts.get_mut(s.0 as usize)
+            {
+                *n += 1;
+            }
+        }
+        Value::Array(
+            suppliers
+                .iter()
+                .zip(counts)
+                .map(|(s, n)| json!({"supplier": s.id, "name": s.name, "connections": n}))
+                .collect(),
+        )
+    }
+}
+
+/// Auctioneers and the auditor: they see every supplier by id.
+fn insider(role: Role) -> bool {
+    matches!(role, Role::Auctioneer(_) | Role::Auditor)
 }
 
 /// Who shares a serialised message: all observers, all auctioneers and the auditor, each

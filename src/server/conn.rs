@@ -17,10 +17,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role as WsRole, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use super::Shared;
 use super::actor::{Join, ToActor};
 use super::creds::{Role, token_hash};
 use super::wire::{self, ClientMsg, WireError};
+use super::{Shared, web};
 
 /// How long a closing connection waits for the client's close frame.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
@@ -187,6 +187,22 @@ pub async fn handle(mut stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared
             .await
         }
         ("GET", WS_PATH) => upgrade(stream, head, peer, shared).await,
+        ("GET", "/log") => web::serve_log(&mut stream, head.header("authorization"), shared).await,
+        ("GET", "/pubkey") => web::serve_pubkey(&mut stream, shared).await,
+        ("GET", p) if web::asset_for(p).is_some() => {
+            if let Some(asset) = web::asset_for(p) {
+                web::serve_asset(&mut stream, asset).await
+            }
+        }
+        (_, p) if web::is_web_path(p) => {
+            respond(
+                &mut stream,
+                "405 Method Not Allowed",
+                "text/plain",
+                "GET only\n",
+            )
+            .await
+        }
         (_, "/livez" | "/readyz" | "/metrics" | WS_PATH) => {
             respond(
                 &mut stream,
@@ -284,6 +300,22 @@ impl Drop for Slot<'_> {
             *n = n.saturating_sub(1);
         }
         self.shared.metrics.sessions.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Tells the actor that a session ended, so that the auctioneers see a supplier's connection
+/// go at once. If the actor's queue is full, the actor notices the closed queue at its next
+/// fan-out instead.
+struct Leave<'a> {
+    tx: &'a mpsc::Sender<ToActor>,
+    session: u64,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        let _ = self.tx.try_send(ToActor::Leave {
+            session: self.session,
+        });
     }
 }
 
@@ -451,6 +483,10 @@ impl<'a> Session<'a> {
             return;
         }
         tracing::debug!(session, role = role.name(), "session joined");
+        let _leave = Leave {
+            tx: &entry.tx,
+            session,
+        };
         let mut ping = tokio::time::interval(limits.ping_interval);
         ping.tick().await;
         let mut last_heard = Instant::now();

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod conn;
 pub mod creds;
 pub mod metrics;
+pub mod web;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -242,6 +243,8 @@ pub struct Shared {
     pub limits: Limits,
     pub clock: Clock,
     pub origins: Vec<String>,
+    /// The server's public key, 64 hex digits (served at `/pubkey`).
+    pub pubkey: String,
     pub shutdown: watch::Receiver<bool>,
     pub ready: AtomicBool,
     pub next_session: AtomicU64,
@@ -499,6 +502,7 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
         limits: opts.limits,
         clock: opts.clock.clone(),
         origins,
+        pubkey: keys::public_hex(&key),
         shutdown: shutdown_rx.clone(),
         ready: AtomicBool::new(true),
         next_session: AtomicU64::new(1),

@@ -232,6 +232,12 @@ pub const SERVER: &[MsgSpec] = &[
                  snapshot_only: the server no longer holds them all, rely on the snapshot.",
             ),
             req("state", Kind::Obj, "The snapshot (see the state message)."),
+            opt(
+                "confirm_drop_percent",
+                Kind::Money,
+                "Suppliers: a bidder client should ask for confirmation before a bid that \
+                 falls more than this percentage below your own standing total.",
+            ),
         ],
     },
     MsgSpec {

@@ -193,3 +193,39 @@ fn script_prints_the_transcript_and_reports_errors_with_line_numbers() {
 }
 
 use crate::durability::tempdir;
+
+#[test]
+fn links_gives_each_participant_its_page_with_the_token_in_the_fragment() {
+    let dir = crate::durability::tempdir("cli/links");
+    let path = dir.join("credentials.json");
+    let file = serde_json::json!({
+        "auction": "a", "note": "secret",
+        "participants": [
+            {"role": "auctioneer", "id": "jan", "name": "Jan", "token": "vt_1"},
+            {"role": "supplier", "id": "alfa", "name": "Alfa", "token": "vt_2"},
+            {"role": "auditor", "id": "auditor", "name": "Auditor", "token": "vt_3"},
+        ]
+    });
+    std::fs::write(&path, file.to_string()).unwrap();
+    let p = path.to_str().unwrap();
+    let o = veiling(&["links", p, "--base", "http://127.0.0.1:9000/"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for want in [
+        "http://127.0.0.1:9000/console#token=vt_1",
+        "http://127.0.0.1:9000/bid#token=vt_2",
+        "http://127.0.0.1:9000/audit#token=vt_3",
+    ] {
+        assert!(out.contains(want), "{want} in\n{out}");
+    }
+    let o = veiling(&["links", p, "--as", "alfa"]);
+    assert_eq!(stdout(&o).lines().count(), 1);
+    assert!(stdout(&o).contains("http://127.0.0.1:8080/bid#token=vt_2"));
+    let o = veiling(&["links", p, "--as", "nobody"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no participant 'nobody'"),
+        "{}",
+        stderr(&o)
+    );
+}

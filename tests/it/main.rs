@@ -1,5 +1,6 @@
 //! The one integration-test binary (one binary keeps link time down on a 2-core machine).
 
+mod browser;
 mod cli;
 mod config;
 mod core_edges;

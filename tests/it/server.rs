@@ -1981,3 +1981,169 @@ async fn unsafe_no_sync_is_loopback_only_and_marked() {
     let (verdict, out) = crate::independent::python(&env.dir.join("data/e2e/live.log"), None, true);
     assert_eq!(verdict, None, "{out}");
 }
+
+/// One plain HTTP request; the whole answer as bytes (every plain answer closes the connection).
+async fn http_get(addr: std::net::SocketAddr, path: &str, extra: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(RECV_TIMEOUT, s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    out
+}
+
+fn split_http(answer: &[u8]) -> (String, Vec<u8>) {
+    let at = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    (
+        String::from_utf8_lossy(&answer[..at]).into_owned(),
+        answer[at + 4..].to_vec(),
+    )
+}
+
+/// The pages are embedded and served with their security headers; the log goes only to the
+/// auditor, as its complete lines; the public key is the server's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_the_log_for_the_auditor_and_the_public_key_are_served() {
+    let env = env("web");
+    let server = start(&env, test_limits()).await;
+    let addr = server.addr;
+    for (path, ty) in [
+        ("/", "text/html"),
+        ("/bid", "text/html"),
+        ("/console", "text/html"),
+        ("/audit", "text/html"),
+        ("/bid.html", "text/html"),
+        ("/common.js", "text/javascript"),
+        ("/verify.js", "text/javascript"),
+        ("/style.css", "text/css"),
+    ] {
+        let (head, body) = split_http(&http_get(addr, path, "").await);
+        assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
+        assert!(
+            head.contains(&format!("Content-Type: {ty}")),
+            "{path}: {head}"
+        );
+        assert!(head.contains("script-src 'self'"), "{path}: {head}");
+        assert!(head.contains("X-Content-Type-Options: nosniff"), "{path}");
+        let asset = veiling::server::web::asset_for(path).unwrap();
+        assert_eq!(body, asset.body, "{path}");
+    }
+    assert!(
+        http_get(addr, "/nope.js", "")
+            .await
+            .starts_with(b"HTTP/1.1 404")
+    );
+    assert!(
+        http_get(addr, "/../Cargo.toml", "")
+            .await
+            .starts_with(b"HTTP/1.1 404")
+    );
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /bid HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 405"), "{out}");
+    }
+
+    let (head, body) = split_http(&http_get(addr, "/pubkey", "").await);
+    assert!(head.starts_with("HTTP/1.1 200"));
+    let key = veiling::log::keys::read(&env.dir.join("data/server.key")).unwrap();
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        format!("{}\n", veiling::log::keys::public_hex(&key))
+    );
+
+    let t = tokens(&env);
+    let (mut s1, _) = Client::login(addr, &t["s1"]).await;
+    let (mut a1, _) = Client::login(addr, &t["a1"]).await;
+    open_auction(&env, &mut a1).await;
+    assert_eq!(s1.bid("lot-1", "w1", "90000.00").await["type"], "accepted");
+    for (token, status) in [
+        (None, "401"),
+        (Some("vt_unknown"), "401"),
+        (Some(t["a1"].as_str()), "403"),
+        (Some(t["s1"].as_str()), "403"),
+    ] {
+        let extra = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        let (head, _) = split_http(&http_get(addr, "/log", &extra).await);
+        assert!(
+            head.starts_with(&format!("HTTP/1.1 {status}")),
+            "{token:?}: {head}"
+        );
+    }
+    let extra = format!("Authorization: Bearer {}\r\n", t["auditor"]);
+    // A half-written record at the end (a reader can catch the writer mid-append) is left out.
+    let path = env.dir.join("data/e2e/live.log");
+    let on_disk = std::fs::read(&path).unwrap();
+    let (head, body) = split_http(&http_get(addr, "/log", &extra).await);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("X-Veiling-Auction: e2e"), "{head}");
+    assert_eq!(body, on_disk);
+    assert!(body.ends_with(b"\n"));
+    server.shutdown().await;
+    let mut torn = on_disk.clone();
+    torn.extend_from_slice(br#"{"at":1,"kind":"inp"#);
+    std::fs::write(&path, &torn).unwrap();
+    let mut file = tokio::fs::File::open(&path).await.unwrap();
+    let cut = veiling::server::web::complete_len(&mut file, torn.len() as u64)
+        .await
+        .unwrap();
+    assert_eq!(cut, on_disk.len() as u64);
+}
+
+/// Auctioneers and the auditor see every supplier's open connections, updated on connect and
+/// disconnect; suppliers and observers never do. Suppliers are told when to confirm a bid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auctioneers_see_which_suppliers_are_connected() {
+    let env = env("presence");
+    let server = start(&env, test_limits()).await;
+    let addr = server.addr;
+    let t = tokens(&env);
+    let count = |state: &Value, who: &str| -> u64 {
+        state["connected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["supplier"] == who)
+            .unwrap()["connections"]
+            .as_u64()
+            .unwrap()
+    };
+    let (mut a1, welcome) = Client::login(addr, &t["a1"]).await;
+    assert_eq!(count(&welcome["state"], "s1"), 0);
+    assert_eq!(
+        welcome["state"]["connected"][0]["name"],
+        "Acme Zorgvoeding BV"
+    );
+    assert!(welcome.get("confirm_drop_percent").is_none());
+    let (s1, supplier_welcome) = Client::login(addr, &t["s1"]).await;
+    assert_eq!(supplier_welcome["confirm_drop_percent"], "5");
+    assert!(supplier_welcome["state"].get("connected").is_none());
+    let state = a1
+        .recv_where(|m| m["type"] == "state" && count(&m["state"], "s1") == 1)
+        .await;
+    assert_eq!(count(&state["state"], "s2"), 0);
+    let (s1b, _) = Client::login(addr, &t["s1"]).await;
+    a1.recv_where(|m| m["type"] == "state" && count(&m["state"], "s1") == 2)
+        .await;
+    let (_auditor, welcome) = Client::login(addr, &t["auditor"]).await;
+    assert_eq!(count(&welcome["state"], "s1"), 2);
+    drop(s1);
+    drop(s1b);
+    a1.recv_where(|m| m["type"] == "state" && count(&m["state"], "s1") == 0)
+        .await;
+    let (_o, welcome) = Client::login(addr, &t["obs"]).await;
+    assert!(welcome["state"].get("connected").is_none());
+    server.shutdown().await;
+}

@@ -195,3 +195,39 @@ fn every_settable_limit_is_documented() {
         );
     }
 }
+
+/// Every file in `web/` is embedded and served (`server::web::ASSETS`), and the pages load no
+/// script or style from anywhere else and run no inline script (the CSP would block it).
+#[test]
+fn every_web_file_is_served_and_pages_load_nothing_from_elsewhere() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    let mut served: Vec<String> = veiling::server::web::ASSETS
+        .iter()
+        .map(|a| a.name.to_string())
+        .collect();
+    served.sort();
+    assert_eq!(on_disk, served, "web/ and server::web::ASSETS differ");
+    for asset in veiling::server::web::ASSETS {
+        let text = String::from_utf8_lossy(asset.body);
+        for needle in [
+            "http://",
+            "https://",
+            "//cdn",
+            "<script>",
+            " onclick=",
+            " style=\"",
+        ] {
+            let hits: Vec<&str> = text
+                .lines()
+                .filter(|l| l.contains(needle) && !l.trim_start().starts_with("//"))
+                .filter(|l| !l.contains("www.w3.org/2000/svg"))
+                .collect();
+            assert!(hits.is_empty(), "{}: {needle:?} in {hits:?}", asset.name);
+        }
+    }
+}
