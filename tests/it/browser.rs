@@ -1,6 +1,7 @@
 //! The browser suite: `tests/browser/*.test.mjs` under Node's test runner, with playwright-core
-//! driving Debian's chromium against the real `veiling serve` binary (e2e.test.mjs), and the
-//! page's JavaScript log verifier checked against the Python one (verify.test.mjs).
+//! driving Debian's chromium against the real `veiling serve` binary (e2e.test.mjs), the
+//! page's JavaScript log verifier checked against the Python one (verify.test.mjs), and the
+//! exact decimals and formatting of `web/common.js` (common.test.mjs).
 //!
 //! It needs `node`, `/usr/bin/chromium` and `npm ci --prefix tests/browser`, which `.ci/run`
 //! installs. Where they are missing the test says so and passes, unless
@@ -44,6 +45,7 @@ fn browser_suite() {
     let artifacts = root.join("target/browser-artifacts");
     let out = Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .arg(dir.join("common.test.mjs"))
         .arg(dir.join("verify.test.mjs"))
         .arg(dir.join("e2e.test.mjs"))
         .env("VEILING_BIN", env!("CARGO_BIN_EXE_veiling"))
