@@ -189,30 +189,23 @@ pub async fn handle(mut stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared
         ("GET", WS_PATH) => upgrade(stream, head, peer, shared).await,
         ("GET", "/log") => web::serve_log(&mut stream, head.header("authorization"), shared).await,
         ("GET", "/pubkey") => web::serve_pubkey(&mut stream, shared).await,
-        ("GET", p) if web::asset_for(p).is_some() => {
-            if let Some(asset) = web::asset_for(p) {
-                web::serve_asset(&mut stream, asset).await
+        (method, p) => {
+            let known =
+                web::is_web_path(p) || matches!(p, "/livez" | "/readyz" | "/metrics" | WS_PATH);
+            match (method, web::asset_for(p)) {
+                ("GET", Some(asset)) => web::serve_asset(&mut stream, asset).await,
+                _ if known => {
+                    respond(
+                        &mut stream,
+                        "405 Method Not Allowed",
+                        "text/plain",
+                        "GET only\n",
+                    )
+                    .await
+                }
+                _ => respond(&mut stream, "404 Not Found", "text/plain", "not found\n").await,
             }
         }
-        (_, p) if web::is_web_path(p) => {
-            respond(
-                &mut stream,
-                "405 Method Not Allowed",
-                "text/plain",
-                "GET only\n",
-            )
-            .await
-        }
-        (_, "/livez" | "/readyz" | "/metrics" | WS_PATH) => {
-            respond(
-                &mut stream,
-                "405 Method Not Allowed",
-                "text/plain",
-                "GET only\n",
-            )
-            .await
-        }
-        _ => respond(&mut stream, "404 Not Found", "text/plain", "not found\n").await,
     }
 }
 
