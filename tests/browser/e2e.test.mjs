@@ -252,6 +252,35 @@ test('two bidders bid, see their ranks change and an extension', async () => {
   await shot(bravo, '04-bidder-lines');
 });
 
+test('the countdown runs on the server clock, even on a computer whose clock is an hour fast', async () => {
+  const context = await browser.newContext({ locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+  const skewed = await context.newPage();
+  await skewed.clock.install({ time: Date.now() + 3_600_000 });
+  await skewed.goto(`${server.base}/bid#token=${creds.bravo}`);
+  pages.push(skewed);
+  await connected(skewed);
+  const seconds = async (page) => {
+    const text = await lot(page, 'lot-1').getByTestId('deadline').textContent();
+    const m = /(\d+):(\d\d)(?::(\d\d))?/.exec(text);
+    assert.ok(m, `a countdown in ${JSON.stringify(text)}`);
+    return m[3] === undefined ? Number(m[1]) * 60 + Number(m[2])
+      : Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+  };
+  // Uncorrected, the skewed page would show 00:00 (its clock is past the deadline). After the
+  // pings it agrees with a page on a right clock to within a couple of seconds.
+  const deadline = Date.now() + WAIT.timeout;
+  let diff;
+  do {
+    diff = Math.abs((await seconds(skewed)) - (await seconds(alfa)));
+    if (diff <= 2) break;
+    await new Promise((r) => setTimeout(r, 100));
+  } while (Date.now() < deadline);
+  assert.ok(diff <= 2, `countdowns differ by ${diff} s`);
+  assert.ok((await seconds(skewed)) > 60, 'the lot has minutes left');
+  await context.close();
+  pages.pop();
+});
+
 test('the auctioneer voids a bid under four-eyes and the bidders see it', async () => {
   jan = await open('/console', creds.jan);
   piet = await open('/console', creds.piet);
