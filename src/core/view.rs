@@ -190,10 +190,21 @@ impl Auction {
             phase: state.phase,
             paused: matches!(self.phase(), AuctionPhase::Paused { .. })
                 && state.phase == LotPhase::Open,
-            opens_at: state.opens_at,
+            opens_at: state.opens_at.or_else(|| self.first_opening(lot)),
             deadline: state.deadline,
             extensions_used: state.extensions_used,
         })
+    }
+
+    /// Before the auction opens: when a lot that opens with it will open (every lot, except the
+    /// later lots of a serial auction, whose opening depends on when the lot before closes).
+    fn first_opening(&self, lot: LotIx) -> Option<TimeMs> {
+        let opens_with_auction = match self.rules().timing {
+            super::LotTiming::Serial { .. } => lot.ix() == 0,
+            _ => true,
+        };
+        (self.phase() == AuctionPhase::Scheduled && opens_with_auction)
+            .then_some(self.rules().opens_at)
     }
 
     /// The standing bids of a lot, best first, with their ranks (1-based).

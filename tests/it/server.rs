@@ -2129,6 +2129,11 @@ async fn auctioneers_see_which_suppliers_are_connected() {
     assert!(welcome.get("confirm_drop_percent").is_none());
     let (s1, supplier_welcome) = Client::login(addr, &t["s1"]).await;
     assert_eq!(supplier_welcome["confirm_drop_percent"], "5");
+    // Before the opening, every lot says when it opens (a page counts down to it).
+    for lot in supplier_welcome["state"]["lots"].as_array().unwrap() {
+        assert_eq!(lot["phase"], "scheduled");
+        assert_eq!(lot["opens_at"], env.opens_at, "{lot}");
+    }
     assert!(supplier_welcome["state"].get("connected").is_none());
     let state = a1
         .recv_where(|m| m["type"] == "state" && count(&m["state"], "s1") == 1)
