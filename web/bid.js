@@ -867,8 +867,8 @@ function renderCountdown(ui, lot) {
   }
   setText(ui.cdTime, time);
   setText(ui.cdText, text);
-  const at = typeof lot.deadline === 'number' ? lot.deadline : lot.opens_at;
-  setText(ui.deadlineAt, typeof at === 'number' ? when(at) : t('none'));
+  // The closing time only: before the opening the countdown line says when the lot opens.
+  setText(ui.deadlineAt, typeof lot.deadline === 'number' ? when(lot.deadline) : t('none'));
 }
 
 function renderExtension(ui) {

@@ -968,8 +968,10 @@ function renderLot(lot) {
     setTime(q('.deadline-at'), lot.deadline);
   }
   q('.hard-close-label').textContent = t('hardClose');
+  // Observers are not told the hard close; before the opening nobody knows it yet.
+  q('.hard-close').parentElement.hidden = isObserver();
   if (typeof lot.hard_close === 'number') setTime(q('.hard-close'), lot.hard_close);
-  else q('.hard-close').textContent = t('none');
+  else q('.hard-close').textContent = lot.phase === 'scheduled' ? '—' : t('none');
   q('.ext-label').textContent = t('extensionsUsed');
   q('.extensions-used').textContent = String(lot.extensions_used ?? 0);
   q('.bids-label').textContent = t('bidsLabel');
