@@ -118,6 +118,7 @@ const DICT = {
     ans_resending: 'Verbinding hersteld: uw bod van {amount} wordt opnieuw verzonden met hetzelfde kenmerk ({id})…',
     ans_expired: 'Uw bod van {amount} (verzonden om {time}) kreeg geen antwoord en staat niet bij uw biedingen: het is niet geplaatst. Het is niet vanzelf opnieuw verzonden omdat de verbinding te lang weg was. Bied opnieuw als u dat wilt.',
     ans_accepted: 'Bod van {amount} aanvaard.',
+    ans_voided_later: 'De veilingmeester heeft dit bod (#{bid}) daarna ongeldig verklaard; zie uw positie hierboven.',
     ans_rank: 'Uw positie: {rank}.',
     ans_repeated: 'Dit bod was al aanvaard als bod #{bid}; het is niet dubbel geplaatst.',
     ans_deadline: 'Sluitingstijd nu {time}.',
@@ -304,6 +305,7 @@ const DICT = {
     ans_resending: 'Connection restored: your bid of {amount} is being sent again with the same id ({id})…',
     ans_expired: 'Your bid of {amount} (sent at {time}) got no answer and is not among your bids: it was not placed. It was not sent again automatically because the connection was down for too long. Bid again if you want to.',
     ans_accepted: 'Bid of {amount} accepted.',
+    ans_voided_later: 'The auctioneer has since voided this bid (#{bid}); see your rank above.',
     ans_rank: 'Your rank: {rank}.',
     ans_repeated: 'This bid had already been accepted as bid #{bid}; it was not placed twice.',
     ans_deadline: 'Closing time now {time}.',
@@ -922,6 +924,10 @@ function answerView(a) {
       return { kind: 'error', cls: 'bad', text: t(a.key, { ...a.vars, example: t('example') }) };
     case 'accepted': {
       const parts = [t('ans_accepted', { amount: money(m.total) })];
+      // Voided since: the rank it had then would mislead; the lot's facts show the rank now.
+      if (a.voided) {
+        return { kind: 'accepted', cls: 'warn', text: `${parts[0]} ${t('ans_voided_later', { bid: m.bid })}` };
+      }
       if (m.rank != null) parts.push(t('ans_rank', { rank: m.rank }));
       if (m.repeated) parts.push(t('ans_repeated', { bid: m.bid }));
       if (typeof m.deadline === 'number') parts.push(t('ans_deadline', { time: when(m.deadline) }));
@@ -1335,6 +1341,8 @@ function onMessage(m) {
   if (m.type === 'result') lotNotes.set(m.lot, { kind: 'result', msg: m });
   if (m.type === 'bid_voided' && m.yours) {
     lotNotes.set(m.lot, { kind: 'voided', msg: m });
+    const last = answers.get(m.lot);
+    if (last && last.kind === 'accepted' && last.msg.bid === m.bid) last.voided = true;
     const bids = known.get(m.lot) ?? [];
     for (const b of bids) if (b.bid === m.bid) b.voided = true;
     session.request({ type: 'state' }).catch(() => { /* the next welcome has own_bids */ });

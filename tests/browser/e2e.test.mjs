@@ -314,6 +314,8 @@ test('the auctioneer voids a bid under four-eyes and the bidders see it', async 
     .locator('[data-testid="ladder-row"][data-rank="1"]'), 'data-supplier', 'bravo');
   assert.equal(await lot(jan, 'lot-1').locator(`[data-testid="ladder-row"][data-bid="${voided}"]`).count(), 0);
   await expectText(lot(alfa, 'lot-1').getByTestId('lot-notice'), /Tikfout/);
+  // The answer to the voided bid no longer claims its old rank.
+  await expectText(lot(alfa, 'lot-1').getByTestId('answer'), /ongeldig verklaard/);
   await expectText(lot(alfa, 'lot-1').getByTestId('own-bid'), /1\.200,00/);
   await rankIs(alfa, 'lot-1', 2);
   await rankIs(bravo, 'lot-1', 1);
