@@ -309,9 +309,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn soft_close(&self) -> Option<&SoftClose> {
-        match &self.rules().format {
-            Format::English(e) => e.soft_close.as_ref(),
-        }
+        self.rules().format.rules().soft_close()
     }
 
     /// `rejected [code]: explanation with the numbers`.
@@ -407,6 +405,9 @@ impl<'a> Renderer<'a> {
                 format!("score {score} equals the best score; ties at rank 1 are not allowed")
             }
             BidLimitReached { bids_max } => format!("at most {bids_max} bids per supplier per lot"),
+            AlreadyBid { bid } => {
+                format!("a sealed bid is one bid per supplier per lot; yours is bid {bid}")
+            }
             ReasonRequired => "a reason (or text) is required".into(),
             TextTooLong { len, max } => format!("text is {len} characters; at most {max}"),
             NotPaused => "the auction is not paused".into(),
@@ -491,7 +492,9 @@ impl<'a> Renderer<'a> {
                 lot.bids_accepted,
                 lot.bids_voided
             );
-            if lot.ladder.is_empty() {
+            if auction.is_sealed(lot.status.lot) && lot.bids_accepted > 0 {
+                let _ = writeln!(out, "  bids sealed until the close");
+            } else if lot.ladder.is_empty() {
                 let _ = writeln!(out, "  no standing bids");
             }
             for row in &lot.ladder {
@@ -580,7 +583,13 @@ impl<'a> Renderer<'a> {
                 (Some((total, score)), Some(rank)) => {
                     let _ = write!(line, "; own bid total {total} score {score}, rank {rank}");
                 }
-                _ => line.push_str("; no standing bid"),
+                (Some((total, score)), None) => {
+                    let _ = write!(
+                        line,
+                        "; own bid total {total} score {score}, sealed until the close"
+                    );
+                }
+                (None, _) => line.push_str("; no standing bid"),
             }
             if let Some(best) = lot.best_score {
                 let _ = write!(line, "; best score {best}");

@@ -326,9 +326,11 @@ fn act(
     }
     let deadline = lot_view.status.deadline.unwrap_or(t);
     if bidder.strategy == Strategy::Sniper {
-        let window = match &rules.format {
-            Format::English(e) => e.soft_close.as_ref().map_or(60_000, |sc| sc.window_ms),
-        };
+        let window = rules
+            .format
+            .rules()
+            .soft_close()
+            .map_or(60_000, |sc| sc.window_ms);
         let lead = rng.range(2_000, window.clamp(3_000, 60_000));
         if deadline - t > lead + 1_000 {
             bidder.next_at[l] = Some(deadline - lead);
@@ -345,8 +347,18 @@ fn act(
         return Ok(steps);
     }
     // Bid the most it may, less 0 to 3 price units at the lot's scale, but not below walk-away.
+    // With one bid only (a sealed bid) there is nothing to step down from: bid somewhere
+    // between walk-away and the most admissible, once.
     let unit = Decimal::new(1, lot_rules.price_decimals);
-    let mut target = (max - unit * Decimal::from(rng.range(0, 3))).max(walk_away);
+    let mut target = if rules.format.rules().may_bid_again() {
+        (max - unit * Decimal::from(rng.range(0, 3))).max(walk_away)
+    } else {
+        let share = Decimal::from(rng.range(0, 100)) / Decimal::ONE_HUNDRED;
+        floor_to(
+            walk_away + (max - walk_away) * share,
+            lot_rules.price_decimals,
+        )
+    };
     if let Some(min) = lot_view.min_admissible {
         target = target.max(min);
     }

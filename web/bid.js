@@ -154,6 +154,9 @@ const DICT = {
     rej_drop_too_large: 'Uw bod van {offered} ligt te ver onder uw vorige bod van {previous}; dit lijkt een tikfout. Het laagste toegestane bod is {minimum}.',
     rej_tie_at_best: 'De score van uw bod ({score}) is gelijk aan de beste score. Een gelijke score wordt niet aanvaard: bied lager.',
     rej_bid_limit_reached: 'U heeft het hoogste toegestane aantal biedingen op dit kavel bereikt ({bids_max}).',
+    rej_already_bid: 'Dit is een gesloten inschrijving: één bod per kavel, en u heeft al bod #{bid} uitgebracht.',
+    rank_sealed: 'bekend na de sluiting',
+    st_sealed: 'Gesloten inschrijving: u brengt één bod per kavel uit. Niemand ziet biedingen, posities of de beste prijs tot het kavel sluit; dan worden alle biedingen tegelijk geopend.',
     rej_unknown: '{message}',
     err_rate_limited: 'Te veel berichten kort na elkaar. Uw bod is niet verwerkt; probeer het over {seconds} seconden opnieuw.',
     err_bad_price: 'Het bedrag is geen geldig getal.',
@@ -341,6 +344,9 @@ const DICT = {
     rej_drop_too_large: 'Your bid of {offered} is too far below your previous bid of {previous}; this looks like a typing error. The lowest bid allowed is {minimum}.',
     rej_tie_at_best: 'The score of your bid ({score}) equals the best score. An equal score is not accepted: bid lower.',
     rej_bid_limit_reached: 'You have reached the most bids allowed on this lot ({bids_max}).',
+    rej_already_bid: 'This is a sealed bid: one bid per lot, and you already placed bid #{bid}.',
+    rank_sealed: 'known after the close',
+    st_sealed: 'Sealed bid: you place one bid per lot. Nobody sees bids, ranks or the best price until the lot closes; then all bids are opened together.',
     rej_unknown: '{message}',
     err_rate_limited: 'Too many messages in a short time. Your bid was not processed; try again in {seconds} seconds.',
     err_bad_price: 'The amount is not a valid number.',
@@ -709,6 +715,7 @@ function renderBanner() {
     parts.push(el('p', { class: `notice ${cls}` }, t(key), reason ? ` ${t('st_reason', { reason })}` : ''));
   };
   if (snap.disqualified) add('bad', 'st_disqualified', disqualifiedReason);
+  if (welcome?.format === 'sealed_bid') add('warn', 'st_sealed');
   switch (snap.phase) {
     case 'scheduled': add('warn', 'st_scheduled'); break;
     case 'paused': add('warn', 'st_paused', pauseReason); break;
@@ -747,7 +754,9 @@ function renderLot(ui, lot) {
   setText(ui.ownScore, lot.standing ? number(lot.standing.score) : t('none'));
   const differs = lot.standing && decCmp(lot.standing.score, lot.standing.total) !== 0;
   setText(ui.scoreHint, differs ? t('score_hint') : '');
-  setText(ui.rank, lot.rank != null ? String(lot.rank) : t('none'));
+  // A sealed bid: the rank is opened at the close, with everyone's.
+  const sealed = welcome?.format === 'sealed_bid' && ['scheduled', 'open'].includes(lot.phase);
+  setText(ui.rank, lot.rank != null ? String(lot.rank) : sealed && lot.standing ? t('rank_sealed') : t('none'));
   const lines = ui.hasLines ? standingLines(lot) : null;
   const linesSig = lines ? `${lang}:${lines.join(',')}` : '';
   if (ui.ownLines.dataset.sig !== linesSig) {
@@ -1134,7 +1143,10 @@ async function submitBid(ui) {
     return;
   }
   // The typing-error check: a big drop below one's own standing bid must be confirmed.
-  if (lot.standing && confirmPct && form.total && dropsMoreThan(lot.standing.total, form.total, confirmPct)) {
+  // (Not for a sealed bid: there is no second bid to drop to; the server says why.)
+  const oneBid = welcome?.format === 'sealed_bid';
+  if (!oneBid && lot.standing && confirmPct && form.total
+      && dropsMoreThan(lot.standing.total, form.total, confirmPct)) {
     const ok = await confirmDrop(lot, lot.standing.total, form.total);
     const focusTo = ui.hasLines ? ui.lineInputs[0].input : ui.input;
     focusTo.focus();

@@ -112,6 +112,8 @@ const DICT = {
     reserveNotMet: 'Reserveprijs niet gehaald.',
     ladderLabel: 'Ranglijst van perceel {lot}',
     ladderEmpty: 'Nog geen biedingen.',
+    ladderSealed: 'Gesloten inschrijving: de biedingen ({n} ontvangen) worden bij de sluiting geopend.',
+    ladderSealedObserver: 'Gesloten inschrijving: de biedingen worden bij de sluiting geopend.',
     colRank: 'Rang',
     colAlias: 'Bieder',
     colBid: 'Bod nr.',
@@ -308,6 +310,8 @@ const DICT = {
     reserveNotMet: 'Reserve not met.',
     ladderLabel: 'Ladder of lot {lot}',
     ladderEmpty: 'No bids yet.',
+    ladderSealed: 'Sealed bid: the bids ({n} received) are opened at the close.',
+    ladderSealedObserver: 'Sealed bid: the bids are opened at the close.',
     colRank: 'Rank',
     colAlias: 'Bidder',
     colBid: 'Bid no.',
@@ -1053,7 +1057,12 @@ function renderLadder(sec, lot) {
   const finished = lot.phase === 'awarded' || lot.phase === 'terminated';
   keepFocus(tbody, () => {
     if (ladder.length === 0) {
-      tbody.replaceChildren(el('tr', {}, el('td', { colspan: ncols, class: 'muted' }, t('ladderEmpty'))));
+      // A sealed bid shows no ladder until the lot closes, however many bids came in.
+      const sealed = S.welcome?.format === 'sealed_bid' && ['scheduled', 'open'].includes(lot.phase);
+      const counted = typeof lot.bids_accepted === 'number';
+      const text = !sealed ? t('ladderEmpty')
+        : counted ? t('ladderSealed', { n: lot.bids_accepted }) : t('ladderSealedObserver');
+      tbody.replaceChildren(el('tr', {}, el('td', { colspan: ncols, class: 'muted' }, text)));
       return;
     }
     tbody.replaceChildren(...ladder.map((r) => {

@@ -265,7 +265,12 @@ impl Validator {
         if a.title.trim().is_empty() {
             self.err("auction.title", "must not be empty");
         }
-        let format = self.choice("auction.format", &a.format, &[("english", ())]);
+        let format = self.choice(
+            "auction.format",
+            &a.format,
+            &[("english", false), ("sealed_bid", true)],
+        );
+        let sealed = format == Some(true);
         if a.currency != "EUR" {
             self.err(
                 "auction.currency",
@@ -378,7 +383,7 @@ impl Validator {
         self.participant_ids = seen;
 
         let lots = self.lots(&raw.lots);
-        let bids = self.bids(&raw.bids, &lots);
+        let bids = self.bids(&raw.bids, &lots, sealed);
         let scoring = self.choice(
             "scoring.method",
             &raw.scoring.method,
@@ -419,6 +424,12 @@ impl Validator {
         let confirm_drop = self.confirm_drop(&raw.bids);
         let timing = self.timing(&raw.timing, opens_at, &tz, lots.len());
         let soft_close = raw.soft_close.as_ref().and_then(|sc| self.soft_close(sc));
+        if sealed && raw.soft_close.is_some() {
+            self.err(
+                "soft_close",
+                "a sealed bid closes at its deadline: nobody sees a bid to answer, so leave out [soft_close]",
+            );
+        }
         if !(1..=1_000_000).contains(&raw.log.checkpoint_every) {
             self.err(
                 "log.checkpoint_every",
@@ -433,7 +444,13 @@ impl Validator {
             rules: Rules {
                 auction_id: a.id.clone(),
                 title: a.title.clone(),
-                format: format.map(|()| Format::English(EnglishRules { soft_close }))?,
+                format: format.map(|sealed| {
+                    if sealed {
+                        Format::SealedBid
+                    } else {
+                        Format::English(EnglishRules { soft_close })
+                    }
+                })?,
                 opens_at: opens_at?,
                 timing: timing?,
                 lots,
@@ -640,7 +657,30 @@ impl Validator {
         confirm
     }
 
-    fn bids(&mut self, raw: &RawBids, lots: &[LotRules]) -> Option<BidRules> {
+    fn bids(&mut self, raw: &RawBids, lots: &[LotRules], sealed: bool) -> Option<BidRules> {
+        if sealed {
+            // One bid per supplier: nothing to improve on, nothing to guard against.
+            let meaningless = [
+                ("decrement_amount", raw.decrement_amount.is_some()),
+                ("decrement_percent", raw.decrement_percent.is_some()),
+                ("max_drop_percent", raw.max_drop_percent.is_some()),
+                ("decrement_from", raw.decrement_from != "own"),
+            ];
+            for (field, given) in meaningless {
+                if given {
+                    self.err(
+                        format!("bids.{field}"),
+                        "has no meaning in a sealed bid (auction.format = \"sealed_bid\"): each supplier bids once",
+                    );
+                }
+            }
+            if raw.ties == "reject_at_best" {
+                self.err(
+                    "bids.ties",
+                    "'reject_at_best' needs the best score, which nobody sees while bids are sealed: use earlier_wins",
+                );
+            }
+        }
         let amount = raw
             .decrement_amount
             .as_ref()
@@ -649,7 +689,7 @@ impl Validator {
             .decrement_percent
             .as_ref()
             .and_then(|p| self.percent("bids.decrement_percent", p));
-        if raw.decrement_amount.is_none() && raw.decrement_percent.is_none() {
+        if raw.decrement_amount.is_none() && raw.decrement_percent.is_none() && !sealed {
             self.err(
                 "bids",
                 "state the minimum bid difference: decrement_amount, decrement_percent or both",

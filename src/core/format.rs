@@ -1,7 +1,7 @@
 //! The format extension point. Every format implements [`FormatRules`]; the core calls these hooks
 //! and never matches on the format anywhere else.
 
-use super::rules::{BidRules, DecrementFrom, EnglishRules, Format, Ties};
+use super::rules::{BidRules, DecrementFrom, EnglishRules, Format, SoftClose, Ties};
 use super::score::percent_of;
 use super::types::{Event, ExtensionCause, LotIx, Rejection, Seq, TimeMs};
 use rust_decimal::Decimal;
@@ -14,8 +14,9 @@ pub struct BidContext<'a> {
     pub lot: LotIx,
     pub total: Decimal,
     pub score: Decimal,
-    /// The bidder's own standing bid on the lot: (total, score).
+    /// The bidder's own standing bid on the lot: (total, score), and its number.
     pub own: Option<(Decimal, Decimal)>,
+    pub own_bid: Option<Seq>,
     /// The best standing score on the lot (any supplier, the bidder included).
     pub best_score: Option<Decimal>,
     /// The bidder's rank if this bid is accepted.
@@ -35,18 +36,68 @@ pub trait FormatRules {
     fn after_accept(&self, ctx: &BidContext<'_>) -> Option<Event>;
     /// The hard close of a lot whose first deadline is `first_deadline`, if the format caps it.
     fn hard_close(&self, first_deadline: TimeMs) -> Option<TimeMs>;
+    /// Bids are sealed while the lot is open: no live view shows another bid, a rank, the best
+    /// score or the number of bidders, and no notice announces a bid; all open at the close.
+    fn sealed(&self) -> bool {
+        false
+    }
+    /// May the supplier bid again on the lot, given its standing bid?
+    fn may_bid_again(&self) -> bool {
+        true
+    }
+    /// The soft-close rules, if the format extends lots.
+    fn soft_close(&self) -> Option<&SoftClose> {
+        None
+    }
+    /// One line for people (reports): how the format runs.
+    fn describe(&self) -> &'static str;
+}
+
+/// The single sealed bid: one bid, no decrement, no extension; sealed until the close.
+pub struct SealedBidRules;
+
+impl FormatRules for SealedBidRules {
+    fn check_bid(&self, ctx: &BidContext<'_>) -> Result<(), Rejection> {
+        match ctx.own_bid {
+            Some(bid) => Err(Rejection::AlreadyBid { bid }),
+            None => Ok(()),
+        }
+    }
+
+    fn after_accept(&self, _ctx: &BidContext<'_>) -> Option<Event> {
+        None
+    }
+
+    fn hard_close(&self, _first_deadline: TimeMs) -> Option<TimeMs> {
+        None
+    }
+
+    fn sealed(&self) -> bool {
+        true
+    }
+
+    fn describe(&self) -> &'static str {
+        "single sealed bid: one bid per supplier and lot, sealed until the lot closes, then all \
+         opened together; lower scores rank higher"
+    }
+
+    fn may_bid_again(&self) -> bool {
+        false
+    }
 }
 
 impl Format {
     pub fn rules(&self) -> &dyn FormatRules {
         match self {
             Format::English(english) => english,
+            Format::SealedBid => &SealedBidRules,
         }
     }
 
     pub fn name(&self) -> &'static str {
         match self {
             Format::English(_) => "english",
+            Format::SealedBid => "sealed_bid",
         }
     }
 }
@@ -158,5 +209,13 @@ impl FormatRules for EnglishRules {
     fn hard_close(&self, first_deadline: TimeMs) -> Option<TimeMs> {
         let after = self.soft_close.as_ref()?.hard_close_after_ms?;
         Some(first_deadline.saturating_add(after))
+    }
+
+    fn soft_close(&self) -> Option<&SoftClose> {
+        self.soft_close.as_ref()
+    }
+
+    fn describe(&self) -> &'static str {
+        "continuous English reverse auction; bids go down, lower scores rank higher"
     }
 }

@@ -522,6 +522,7 @@ impl Auction {
             total,
             score,
             own,
+            own_bid: own_seq,
             best_score: state.best_score(),
             rank_after: better as u32 + 1,
             bids: &self.rules.bids,

@@ -56,6 +56,9 @@ pub struct Rules {
 pub enum Format {
     /// Continuous English reverse auction with optional soft close.
     English(EnglishRules),
+    /// Single sealed bid: one bid per supplier per lot before the lot's deadline; nobody sees
+    /// a price, a rank or who bid until the lot closes, when all are opened together.
+    SealedBid,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

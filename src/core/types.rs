@@ -377,6 +377,10 @@ pub enum Rejection {
     BidLimitReached {
         bids_max: usize,
     },
+    /// Single sealed bid: the supplier already has a (not voided) bid on the lot.
+    AlreadyBid {
+        bid: Seq,
+    },
     // ---- auctioneer actions
     ReasonRequired,
     TextTooLong {
@@ -456,6 +460,7 @@ impl Rejection {
             DropTooLarge { .. } => "drop_too_large",
             TieAtBest { .. } => "tie_at_best",
             BidLimitReached { .. } => "bid_limit_reached",
+            AlreadyBid { .. } => "already_bid",
             ReasonRequired => "reason_required",
             TextTooLong { .. } => "text_too_long",
             NotPaused => "not_paused",

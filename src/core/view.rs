@@ -207,6 +207,17 @@ impl Auction {
             .then_some(self.rules().opens_at)
     }
 
+    /// Are the lot's bids sealed from every live view now? In a sealed format, until the lot
+    /// has closed (a terminated lot's bids stay sealed: they were never opened). The log holds
+    /// them all the same.
+    pub fn is_sealed(&self, lot: LotIx) -> bool {
+        self.rules().format.rules().sealed()
+            && !matches!(
+                self.lot(lot).map(|l| l.phase),
+                Some(LotPhase::Closed | LotPhase::Awarded)
+            )
+    }
+
     /// The standing bids of a lot, best first, with their ranks (1-based).
     pub fn ranked(&self, lot: LotIx) -> impl Iterator<Item = (u32, &super::Bid)> {
         self.lot(lot)
@@ -264,10 +275,12 @@ impl Auction {
                     .get(lot.ix())
                     .copied()
                     .unwrap_or_default();
+                let sealed = self.is_sealed(lot);
                 let biddable = state.phase == LotPhase::Open
                     && self.phase() == AuctionPhase::Open
                     && supplier_rules.admitted_to(lot)
-                    && !self.is_disqualified(supplier);
+                    && !self.is_disqualified(supplier)
+                    && (standing.is_none() || rules.format.rules().may_bid_again());
                 let decimals = total_decimals(lot_rules);
                 let max_admissible = biddable.then(|| {
                     let mut max = floor_to(lot_rules.ceiling, decimals);
@@ -302,13 +315,14 @@ impl Auction {
                     admitted: supplier_rules.admitted_to(lot),
                     own_bids,
                     standing,
-                    rank: self.rank_of(lot, supplier),
-                    best_score: if rules.visibility.best_score {
+                    rank: self.rank_of(lot, supplier).filter(|_| !sealed),
+                    best_score: if rules.visibility.best_score && !sealed {
                         state.best_score()
                     } else {
                         None
                     },
-                    bidder_count: rules.visibility.bidder_count.then(|| state.bidder_count()),
+                    bidder_count: (rules.visibility.bidder_count && !sealed)
+                        .then(|| state.bidder_count()),
                     max_admissible,
                     min_admissible,
                 })
@@ -331,6 +345,7 @@ impl Auction {
                 let state = self.lot(lot)?;
                 let ladder = self
                     .ranked(lot)
+                    .filter(|_| !self.is_sealed(lot))
                     .map(|(rank, bid)| LadderRow {
                         rank,
                         alias: self.alias_of(bid.record.supplier).unwrap_or(u32::MAX),
@@ -361,6 +376,7 @@ impl Auction {
                 let state = self.lot(lot)?;
                 let ladder = self
                     .ranked(lot)
+                    .filter(|_| !self.is_sealed(lot))
                     .map(|(rank, bid)| AuctioneerRow {
                         rank,
                         supplier: bid.record.supplier,

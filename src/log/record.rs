@@ -458,6 +458,7 @@ pub fn rejection_json(r: &Rejection, names: &Names<'_>) -> Value {
         }
         TieAtBest { score } => json!({"score": dec(*score)}),
         BidLimitReached { bids_max } => json!({"bids_max": bids_max}),
+        AlreadyBid { bid } => json!({"bid": bid}),
         ExtensionOutOfRange { by_ms, max_ms } => json!({"by_ms": by_ms, "max_ms": max_ms}),
         UnknownBid { bid } | BidAlreadyVoided { bid } => json!({"bid": bid}),
         UnknownRequest { request }

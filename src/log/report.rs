@@ -668,8 +668,9 @@ impl<'a> Run<'a> {
             o,
             "Format",
             &format!(
-                "{}: continuous English reverse auction; bids go down, lower scores rank higher",
-                code(rules.format.name())
+                "{}: {}",
+                code(rules.format.name()),
+                escape(rules.format.rules().describe())
             ),
         );
         if let Some(invited) = c.invited_at {
@@ -788,6 +789,23 @@ impl<'a> Run<'a> {
     fn bid_rules(&self, o: &mut String) {
         let b = &self.rules.bids;
         o.push_str("<h3>Bid rules</h3>\n<table class=\"kv\">\n");
+        if !self.rules.format.rules().may_bid_again() {
+            kv(
+                o,
+                "Bids per supplier",
+                "one per lot (a second is refused: already_bid); a voided bid may be replaced; \
+                 no decrement and no typing-error guard apply",
+            );
+        }
+        if self.rules.format.rules().sealed() {
+            kv(
+                o,
+                "Sealed",
+                "while a lot is open no live view shows a bid, a rank, the best score or the \
+                 number of bidders, and no bid is announced; the close opens all bids at once \
+                 (the log records every bid as it came in)",
+            );
+        }
         let unit = match b.decrement_from {
             DecrementFrom::Own => "",
             DecrementFrom::Best => " score units",
@@ -798,34 +816,36 @@ impl<'a> Run<'a> {
             (None, Some(p)) => format!("{p}% of the reference"),
             (None, None) => "none".into(),
         };
-        kv(o, "Minimum decrement (step)", &escape(&step));
-        kv(
-            o,
-            "Decrement measured from",
-            match b.decrement_from {
-                DecrementFrom::Own => {
-                    "own: the bidder's own standing total; a new total must be at most that \
-                     total minus the step (no check on a bidder's first bid on a lot)"
-                }
-                DecrementFrom::Best => {
-                    "best: the best standing score on the lot; a new score must be at most that \
-                     score minus the step (no check on the lot's first bid)"
-                }
-            },
-        );
-        kv(
-            o,
-            "Maximum drop (typing-error guard)",
-            &b.max_drop_percent.map_or_else(
-                || "none".to_string(),
-                |p| {
-                    escape(&format!(
-                        "{p}%: a new total may not fall more than {p}% below the bidder's own \
-                         standing total"
-                    ))
+        if self.rules.format.rules().may_bid_again() {
+            kv(o, "Minimum decrement (step)", &escape(&step));
+            kv(
+                o,
+                "Decrement measured from",
+                match b.decrement_from {
+                    DecrementFrom::Own => {
+                        "own: the bidder's own standing total; a new total must be at most that \
+                         total minus the step (no check on a bidder's first bid on a lot)"
+                    }
+                    DecrementFrom::Best => {
+                        "best: the best standing score on the lot; a new score must be at most that \
+                         score minus the step (no check on the lot's first bid)"
+                    }
                 },
-            ),
-        );
+            );
+            kv(
+                o,
+                "Maximum drop (typing-error guard)",
+                &b.max_drop_percent.map_or_else(
+                    || "none".to_string(),
+                    |p| {
+                        escape(&format!(
+                            "{p}%: a new total may not fall more than {p}% below the bidder's own \
+                             standing total"
+                        ))
+                    },
+                ),
+            );
+        }
         kv(
             o,
             "Minimum interval",
@@ -859,10 +879,8 @@ impl<'a> Run<'a> {
              most the lot's price decimals; the total is within the ceiling and the floor",
         );
         o.push_str("</table>\n<h3>Soft close</h3>\n<table class=\"kv\">\n");
-        match &self.rules.format {
-            Format::English(EnglishRules {
-                soft_close: Some(sc),
-            }) => {
+        match self.rules.format.rules().soft_close() {
+            Some(sc) => {
                 kv(
                     o,
                     "Window",
@@ -911,7 +929,7 @@ impl<'a> Run<'a> {
                     ),
                 );
             }
-            Format::English(EnglishRules { soft_close: None }) => kv(
+            None => kv(
                 o,
                 "Soft close",
                 "none: every lot closes at its first deadline (an auctioneer can still extend \

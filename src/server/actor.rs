@@ -99,6 +99,8 @@ pub struct Actor {
     pub shutdown: watch::Receiver<bool>,
     /// Set when the log failed and the auction halted (`/readyz` answers 503).
     pub halted: Arc<AtomicBool>,
+    /// Kept equal to "some lot's bids are sealed" after every batch (see `AuctionEntry`).
+    pub sealed: Arc<AtomicBool>,
     subs: BTreeMap<u64, Sub>,
     recent: VecDeque<Recent>,
     /// Every accepted step with seq >= floor is in `recent`.
@@ -166,6 +168,7 @@ impl Actor {
             rx,
             shutdown,
             halted: Arc::new(AtomicBool::new(false)),
+            sealed: Arc::new(AtomicBool::new(false)),
             subs: BTreeMap::new(),
             recent,
             floor,
@@ -174,6 +177,7 @@ impl Actor {
             last_fanout: Instant::now(),
             fanout_took: std::time::Duration::ZERO,
         };
+        actor.note_sealed();
         while actor.recent.len() > actor.limits.recent_steps_max {
             if let Some(old) = actor.recent.pop_front() {
                 actor.floor = old.seq + 1;
@@ -187,6 +191,12 @@ impl Actor {
     /// of the actor's time however many sessions there are.
     fn fanout_gap(&self) -> std::time::Duration {
         self.limits.fanout_interval.max(self.fanout_took * 2)
+    }
+
+    fn note_sealed(&self) {
+        let auction = self.driver.auction();
+        let sealed = (0..auction.lots().len() as u32).any(|l| auction.is_sealed(LotIx(l)));
+        self.sealed.store(sealed, Relaxed);
     }
 
     fn head(&self) -> Seq {
@@ -322,6 +332,7 @@ impl Actor {
                 }
             }
         }
+        self.note_sealed();
         for m in later {
             match m {
                 ToActor::Join(join) => self.join(join),
@@ -524,7 +535,8 @@ impl Actor {
         let mut welcome = json!({
             "type": "welcome", "role": role.name(), "id": role.id(&self.config),
             "auction": self.config.rules.auction_id, "title": self.config.rules.title,
-            "mode": self.mode.name(), "server_time": self.clock.now_ms(), "seq": head,
+            "mode": self.mode.name(), "format": self.config.rules.format.name(),
+            "server_time": self.clock.now_ms(), "seq": head,
             "resumed": resumed,"state": wire::snapshot_for(auction, role, true),
         });
         if insider(role) {

@@ -230,6 +230,8 @@ pub struct AuctionEntry {
     pub tx: mpsc::Sender<ToActor>,
     pub dir: PathBuf,
     pub halted: Arc<AtomicBool>,
+    /// Some lot's bids are sealed now (a sealed format before its close): `/log` waits.
+    pub sealed: Arc<AtomicBool>,
 }
 
 /// What every connection shares.
@@ -471,6 +473,7 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
             shutdown_rx.clone(),
         );
         let halted = Arc::clone(&actor.halted);
+        let sealed = Arc::clone(&actor.sealed);
         actors.push(tokio::spawn(async move {
             let driver = actor.run().await;
             // Dropping the driver joins its writer thread (everything was synced already).
@@ -481,6 +484,7 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
             tx,
             dir: started.dir.clone(),
             halted,
+            sealed,
         });
         started_all.push(started);
     }

@@ -170,6 +170,16 @@ pub async fn serve_log(stream: &mut TcpStream, authorization: Option<&str>, shar
     let Some(entry) = shared.auctions.get(auction) else {
         return plain(stream, "404 Not Found", "", "no such auction\n").await;
     };
+    // The log holds sealed bids as they came in: it is opened with them, at the close.
+    if entry.sealed.load(std::sync::atomic::Ordering::Relaxed) {
+        return plain(
+            stream,
+            "403 Forbidden",
+            "",
+            "the bids are sealed until the lots close; fetch the log after the close\n",
+        )
+        .await;
+    }
     let path = entry.dir.join("live.log");
     let opened = async {
         let mut file = tokio::fs::File::open(&path).await?;

@@ -220,6 +220,11 @@ pub const SERVER: &[MsgSpec] = &[
                 "Live or practice auction.",
             ),
             req(
+                "format",
+                Kind::Enum(&["english", "sealed_bid"]),
+                "The auction format (docs/config.md): what a bidder may do and see.",
+            ),
+            req(
                 "server_time",
                 Kind::Int,
                 "The server's clock, ms since the epoch.",
@@ -1273,7 +1278,9 @@ pub fn accepted(
         if !r.lines.is_empty() {
             v["lines"] = json!(money_list(&r.lines));
         }
-        if let Some(rank) = auction.rank_of(r.lot, r.supplier) {
+        if let Some(rank) = auction.rank_of(r.lot, r.supplier)
+            && !auction.is_sealed(r.lot)
+        {
             v["rank"] = json!(rank);
         }
         if let Some(d) = auction.lot(r.lot).and_then(|l| l.deadline) {
@@ -1447,6 +1454,8 @@ pub fn notices(seq: Seq, event: &Event, role: Role, auction: &Auction) -> Option
         }
         // Suppliers learn of others' bids only through their snapshots (rank, best score).
         Event::BidAccepted(_) if matches!(role, Role::Supplier(_)) => return None,
+        // A sealed bid is announced to nobody; the close opens them all (in the snapshots).
+        Event::BidAccepted(b) if auction.is_sealed(b.lot) => return None,
         Event::BidAccepted(b) => {
             let mut v = json!({"type": "bid", "seq": seq, "at": b.at, "lot": lot_id(b.lot),
                                "total": b.total.to_string(), "score": b.score.to_string()});

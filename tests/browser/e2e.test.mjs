@@ -36,9 +36,9 @@ let dataDir;
 // ---------------------------------------------------------------------------------------------
 // The server
 
-function startServer(port = 0) {
+function startServer(port = 0, config = CONFIG, dir = dataDir) {
   return new Promise((resolve, reject) => {
-    const args = ['serve', '--config', CONFIG, '--data-dir', dataDir,
+    const args = ['serve', '--config', config, '--data-dir', dir,
       '--listen', `127.0.0.1:${port}`, '--start-in', '3'];
     const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -72,8 +72,8 @@ function stopServer(s) {
   });
 }
 
-function readCredentials() {
-  const file = path.join(dataDir, 'e2e-browser', 'credentials.json');
+function readCredentials(dir = dataDir, auction = 'e2e-browser') {
+  const file = path.join(dir, auction, 'credentials.json');
   const json = JSON.parse(fs.readFileSync(file, 'utf8'));
   const map = {};
   for (const p of json.participants) map[p.role === 'auditor' ? 'auditor' : p.id] = p.token;
@@ -395,4 +395,37 @@ test('every page passes axe-core and is in Dutch by default, English on request'
   await axe(alfa, 'bidder page in English');
   await shot(alfa, '12-bidder-english');
   for (const p of pages) assert.deepEqual(p.consoleErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)), [], 'no script errors');
+});
+
+test('a sealed bid: one bid, no rank or ladder until the close, on every page', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veiling-e2e-sealed-'));
+  const sealed = await startServer(0, path.join(root, 'auction-configs/hulpmiddelen-2025-sealed.toml'), dir);
+  try {
+    const c = readCredentials(dir, 'hulpmiddelen-2025-sealed');
+    const context = await browser.newContext({ locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+    const page = await context.newPage();
+    await page.goto(`${sealed.base}/bid#token=${c['stoma-direct']}`);
+    await connected(page);
+    await expectText(page.getByTestId('auction-status'), /Gesloten inschrijving/);
+    await lotOpen(page, 'perceel-stomamaterialen');
+    const a = await bid(page, 'perceel-stomamaterialen', '1.500.000,00');
+    await expectAttr(a, 'data-kind', 'accepted');
+    await expectText(lot(page, 'perceel-stomamaterialen').getByTestId('rank'), /na de sluiting/);
+    assert.equal(await lot(page, 'perceel-stomamaterialen').getByTestId('best').count(), 0);
+    const again = await bid(page, 'perceel-stomamaterialen', '1.000.000,00');
+    await expectAttr(again, 'data-kind', 'rejected');
+    await expectText(again, /één bod per kavel/);
+    await shot(page, '13-sealed-bidder');
+    await axe(page, 'bidder page, sealed bid');
+    const con = await context.newPage();
+    await con.goto(`${sealed.base}/console#token=${c['inkoper-hulpmiddelen']}`);
+    await connected(con);
+    await expectText(lot(con, 'perceel-stomamaterialen').getByTestId('ladder'), /1 ontvangen/);
+    assert.equal(await con.locator('[data-testid="ladder-row"]').count(), 0, 'no ladder while sealed');
+    await shot(con, '14-sealed-console');
+    await context.close();
+  } finally {
+    await stopServer(sealed);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

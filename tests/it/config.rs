@@ -349,8 +349,7 @@ fn defaults_are_applied() {
         "[[lots]]",
         "[soft_close]\nwindow_s = 60\nextension_s = 90\nextensions_max = 3\n\n[[lots]]",
     )]));
-    let Format::English(english) = &config.rules.format;
-    let sc = english.soft_close.as_ref().unwrap();
+    let sc = config.rules.format.rules().soft_close().unwrap();
     assert_eq!(sc.extend_from, veiling::core::ExtendFrom::Bid);
     assert_eq!((sc.window_ms, sc.extension_ms), (60_000, 90_000));
     assert_eq!(

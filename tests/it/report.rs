@@ -366,3 +366,18 @@ fn a_forged_outcome_verifies_but_fails_replay_and_the_report_says_so() {
     // The rules still show.
     assert!(html.contains("perceel-2"));
 }
+
+#[test]
+fn a_sealed_bid_report_states_its_own_rules() {
+    let (bytes, _) = run_scenario("sealed-bid.script", "sealed-bid");
+    let html = render(&bytes, None, "sealed.log").unwrap();
+    assert!(html.contains("Replay OK"));
+    assert!(html.contains("single sealed bid: one bid per supplier and lot"));
+    assert!(html.contains("Bids per supplier"));
+    assert!(!html.contains("continuous English reverse auction"));
+    assert!(!html.contains("Minimum decrement"));
+    let english = run_scenario("ties-earlier-wins.script", "sealed-bid-english").0;
+    let html = render(&english, None, "english.log").unwrap();
+    assert!(html.contains("continuous English reverse auction"));
+    assert!(!html.contains("Bids per supplier"));
+}

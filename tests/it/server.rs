@@ -776,8 +776,10 @@ async fn every_rejection_reason_reachable_over_the_wire_arrives_typed_with_its_n
     // and the rest need more than an end-to-end test should send (bid_limit_reached: 10,000
     // bids; too_many_pending: 17 requests; lot_not_open: serial lots;
     // score_decrement_too_small: decrement_from = best, where this config decrements from the
-    // bidder's own bid). The core's own tests cover those (tests/scenarios).
+    // bidder's own bid; already_bid: a sealed bid, which has its own end-to-end test). The
+    // core's own tests cover those (tests/scenarios).
     let unreachable = [
+        "already_bid",
         "score_decrement_too_small",
         "time_went_back",
         "seq_went_back",
@@ -2151,4 +2153,143 @@ async fn auctioneers_see_which_suppliers_are_connected() {
     let (_o, welcome) = Client::login(addr, &t["obs"]).await;
     assert!(welcome["state"].get("connected").is_none());
     server.shutdown().await;
+}
+
+const SEALED_CONFIG: &str = r#"[auction]
+id = "sealed"
+title = "Sealed bid over the wire"
+format = "sealed_bid"
+opens_at = "2030-03-05T10:00"
+
+[timing]
+mode = "parallel"
+closes_at = "2030-03-05T11:00"
+
+[bids]
+
+[visibility]
+best_score = true
+bidder_count = true
+
+[[lots]]
+id = "lot-1"
+name = "Lot one"
+ceiling = "1000.00"
+
+[[auctioneers]]
+id = "a1"
+name = "Auctioneer One"
+
+[[observers]]
+id = "obs"
+name = "Observer"
+
+[[suppliers]]
+id = "s1"
+name = "Supplier One"
+lots = ["lot-1"]
+
+[[suppliers]]
+id = "s2"
+name = "Supplier Two"
+lots = ["lot-1"]
+"#;
+
+/// The single sealed bid over the wire: bidders are told the format; while the lot is open no
+/// one hears of a bid or sees a rank, a best score, a count or a ladder; the second bid is
+/// refused with `already_bid`; the close opens them all at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_bid_shows_nothing_until_the_close_opens_every_bid() {
+    let dir = crate::durability::tempdir("server/sealed");
+    let config = dir.join("sealed.toml");
+    std::fs::write(&config, SEALED_CONFIG).unwrap();
+    let parsed = veiling::config::parse(SEALED_CONFIG).unwrap();
+    let opens_at = parsed.rules.opens_at;
+    let clock = Clock::manual(opens_at - 60_000);
+    let mut opts = Options::new(vec![config], dir.join("data"));
+    opts.listen = "127.0.0.1:0".parse().unwrap();
+    opts.clock = clock.clone();
+    opts.limits = test_limits();
+    let server = server::start(opts).await.expect("server starts").0;
+    let addr = server.addr;
+    let creds: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("data/sealed/credentials.json")).unwrap(),
+    )
+    .unwrap();
+    let token = |id: &str| -> String {
+        creds["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (mut s1, welcome) = Client::login(addr, &token("s1")).await;
+    assert_eq!(welcome["format"], "sealed_bid");
+    let (mut s2, _) = Client::login(addr, &token("s2")).await;
+    let (mut obs, _) = Client::login(addr, &token("obs")).await;
+    let (mut a1, _) = Client::login(addr, &token("a1")).await;
+    clock.set(opens_at);
+    a1.recv_where(|m| m["type"] == "phase" && m["phase"] == "open" && m.get("lot").is_none())
+        .await;
+    clock.set(opens_at + 60_000);
+    let accepted = s1.bid("lot-1", "s1-a", "900.00").await;
+    assert_eq!(accepted["type"], "accepted", "{accepted}");
+    assert!(
+        accepted.get("rank").is_none(),
+        "no rank while sealed: {accepted}"
+    );
+    let second = s1.bid("lot-1", "s1-b", "850.00").await;
+    assert_eq!(second["reason"], "already_bid", "{second}");
+    assert_eq!(second["details"]["bid"], accepted["bid"]);
+    assert_eq!(s2.bid("lot-1", "s2-a", "880.00").await["type"], "accepted");
+    // Everyone's snapshot after the bids: no rank, best, count or ladder; the auctioneers count.
+    for c in [&mut s1, &mut s2, &mut obs, &mut a1] {
+        let state = c.request(json!({"type": "state"})).await;
+        let lot = &state["state"]["lots"][0];
+        for hidden in ["rank", "best_score", "bidder_count"] {
+            assert!(lot.get(hidden).is_none(), "{hidden} while sealed: {lot}");
+        }
+        if let Some(ladder) = lot.get("ladder") {
+            assert_eq!(ladder, &json!([]), "{lot}");
+        }
+        if lot.get("bids_accepted").is_some() {
+            assert_eq!(lot["bids_accepted"], 2);
+        }
+    }
+    // Not even the auditor fetches the log (which holds the bids) before the close.
+    let auditor = format!("Authorization: Bearer {}\r\n", token("auditor"));
+    let (head, _) = split_http(&http_get(addr, "/log", &auditor).await);
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    let state = s1.request(json!({"type": "state"})).await;
+    let lot = &state["state"]["lots"][0];
+    assert_eq!(lot["standing"]["total"], "900.00");
+    assert!(lot.get("max_admissible").is_none(), "one bid only: {lot}");
+    // The close: every view opens at once.
+    clock.set(opens_at + 3_600_000);
+    let closed = |m: &Value| m["type"] == "state" && m["state"]["lots"][0]["phase"] == "closed";
+    let s = s1.recv_where(closed).await;
+    assert_eq!(s["state"]["lots"][0]["rank"], 2);
+    assert_eq!(s["state"]["lots"][0]["best_score"], "880.00");
+    assert_eq!(s["state"]["lots"][0]["bidder_count"], 2);
+    let o = obs.recv_where(closed).await;
+    assert_eq!(o["state"]["lots"][0]["ladder"][0]["total"], "880.00");
+    let a = a1.recv_where(closed).await;
+    assert_eq!(a["state"]["lots"][0]["ladder"][0]["supplier"], "s2");
+    let (head, body) = split_http(&http_get(addr, "/log", &auditor).await);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(String::from_utf8_lossy(&body).contains(r#""price":"880.00""#));
+    // Nobody heard of a bid while it was sealed.
+    for c in [&obs, &a1, &s1, &s2] {
+        assert!(
+            !c.raw.iter().any(|m| m.contains(r#""type":"bid""#)),
+            "a bid notice while sealed"
+        );
+    }
+    server.shutdown().await;
+    let (verdict, out) = crate::independent::python(&dir.join("data/sealed/live.log"), None, true);
+    assert_eq!(verdict, None, "{out}");
 }

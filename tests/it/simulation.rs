@@ -3,13 +3,15 @@
 use veiling::core::*;
 use veiling::simulate::{Strategy, simulate, with_bidders};
 
-/// Two simulated auctions of the shipped configs (several lots, ranks, extensions, closes; best
+/// Three simulated auctions of the shipped configs (several lots, ranks, extensions, closes; best
 /// score shown and not, bidder count shown and not; line items and totals): the sample that
 /// tests of an encoding compare on, record by record or view by view.
 pub fn sample_runs() -> Vec<(&'static str, veiling::simulate::SimRun)> {
     [
         ("dieetvoeding-2024.toml", 3, Some(6)),
         ("ziekenvervoer-2021.toml", 4, Some(5)),
+        // A single sealed bid: bids hidden until the close, one per supplier and lot.
+        ("hulpmiddelen-2025-sealed.toml", 3, Some(6)),
     ]
     .into_iter()
     .map(|(name, seed, bidders)| {
@@ -41,6 +43,7 @@ fn re_executing_the_inputs_gives_the_same_outcomes_and_state() {
         ("dieetvoeding-2024.toml", 1, None),
         ("dieetvoeding-2024.toml", 5, Some(12)),
         ("ziekenvervoer-2021.toml", 3, Some(4)),
+        ("hulpmiddelen-2025-sealed.toml", 2, Some(10)),
     ] {
         let cfg = with_bidders(config(name), bidders).unwrap();
         let run = simulate(cfg, seed).unwrap();
@@ -117,4 +120,53 @@ fn bidders_are_cut_or_extended() {
     assert_eq!(ten.rules.suppliers[9].id, "sim-04");
     assert!(ten.rules.suppliers[9].admitted.iter().all(|a| *a));
     assert!(with_bidders(config("ziekenvervoer-2021.toml"), Some(0)).is_err());
+}
+
+/// A simulated sealed bid: every supplier gets at most one accepted bid per lot (no bid is
+/// voided here), no live view shows a ladder, a rank or the best score while the lot is open,
+/// and the close opens every lot.
+#[test]
+fn a_sealed_bid_simulation_keeps_one_bid_per_supplier_and_lot() {
+    let cfg = with_bidders(config("hulpmiddelen-2025-sealed.toml"), Some(10)).unwrap();
+    for seed in 1..=5 {
+        let run = simulate(cfg.clone(), seed).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for b in run.auction.bids() {
+            assert!(
+                seen.insert((b.record.supplier, b.record.lot)),
+                "seed {seed}: two bids of one supplier on one lot"
+            );
+        }
+        assert!(seen.len() >= 4, "seed {seed}: the bidders bid");
+        let mut replay = Auction::new(run.config.rules.clone());
+        for step in &run.steps {
+            replay.execute(&step.input);
+            for lot in 0..replay.lots().len() as u32 {
+                let lot = LotIx(lot);
+                let open = replay.lot(lot).is_some_and(|l| l.phase == LotPhase::Open);
+                assert_eq!(
+                    replay.is_sealed(lot),
+                    open || replay
+                        .lot(lot)
+                        .is_some_and(|l| l.phase == LotPhase::Scheduled)
+                );
+                if open {
+                    assert!(replay.observer_view().lots[lot.ix()].ladder.is_empty());
+                    for s in 0..replay.rules().suppliers.len() as u32 {
+                        let v = replay.supplier_view(SupplierIx(s)).unwrap();
+                        assert_eq!(v.lots[lot.ix()].rank, None);
+                        assert_eq!(v.lots[lot.ix()].best_score, None);
+                    }
+                }
+            }
+        }
+        assert!(
+            run.auction
+                .observer_view()
+                .lots
+                .iter()
+                .all(|l| !l.ladder.is_empty()),
+            "seed {seed}: the close opened every lot"
+        );
+    }
 }
