@@ -1388,6 +1388,8 @@ pub fn notices(seq: Seq, event: &Event, role: Role, auction: &Auction) -> Option
                     v["reason"] = json!(reason);
                 }
                 Role::Supplier(_) => {}
+                // A sealed bid's void tells observers no more than it tells the suppliers.
+                Role::Observer(_) if auction.is_sealed(*lot) => {}
                 Role::Observer(_) => {
                     v["bid"] = json!(bid);
                     v["alias"] = json!(alias(*supplier));

@@ -2260,6 +2260,24 @@ async fn a_sealed_bid_shows_nothing_until_the_close_opens_every_bid() {
             assert_eq!(lot["bids_accepted"], 2);
         }
     }
+    // A void while sealed tells the observer only that the lot had one.
+    let placed = s2.bid("lot-1", "s2-void-me", "990.00").await;
+    assert_eq!(placed["reason"], "already_bid", "{placed}");
+    let voided = a1
+        .act(json!({"action": "void", "bid": accepted["bid"], "reason": "typo"}))
+        .await;
+    assert_eq!(voided["type"], "done", "{voided}");
+    let notice = obs.recv_type("bid_voided").await;
+    assert_eq!(
+        notice,
+        json!({"type": "bid_voided", "seq": notice["seq"], "at": notice["at"],
+                              "lot": "lot-1", "yours": false})
+    );
+    let again = s1.bid("lot-1", "s1-c", "900.00").await;
+    assert_eq!(
+        again["type"], "accepted",
+        "a voided sealed bid may be replaced: {again}"
+    );
     // Not even the auditor fetches the log (which holds the bids) before the close.
     let auditor = format!("Authorization: Bearer {}\r\n", token("auditor"));
     let (head, _) = split_http(&http_get(addr, "/log", &auditor).await);
