@@ -151,6 +151,9 @@ impl<'a> Renderer<'a> {
             Event::LotScheduled { lot, opens_at, .. } => {
                 format!("lot {} opens at {}", self.lot(*lot), self.time(*opens_at))
             }
+            Event::PriceOffered {
+                lot, price, step, ..
+            } => format!("lot {} offers {price} (step {step})", self.lot(*lot)),
             Event::BidAccepted(b) => {
                 let rank = auction
                     .lot(b.lot)
@@ -405,6 +408,9 @@ impl<'a> Renderer<'a> {
                 format!("score {score} equals the best score; ties at rank 1 are not allowed")
             }
             BidLimitReached { bids_max } => format!("at most {bids_max} bids per supplier per lot"),
+            NotOfferedPrice { offered, price } => format!(
+                "offered {offered}; a bid in a Dutch auction accepts the price offered now, {price}"
+            ),
             AlreadyBid { bid } => {
                 format!("a sealed bid is one bid per supplier per lot; yours is bid {bid}")
             }

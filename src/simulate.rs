@@ -343,7 +343,9 @@ fn act(
     };
     let walk_away = bidder.walk_away[l];
     if max < walk_away {
-        bidder.next_at[l] = None; // Gone as low as it will go.
+        // A rising (Dutch) price may still reach the least it takes: wait for the next one.
+        // Otherwise it has gone as low as it will go.
+        bidder.next_at[l] = lot_view.status.next_price_at;
         return Ok(steps);
     }
     // Bid the most it may, less 0 to 3 price units at the lot's scale, but not below walk-away.

@@ -156,6 +156,10 @@ const DICT = {
     rej_bid_limit_reached: 'U heeft het hoogste toegestane aantal biedingen op dit kavel bereikt ({bids_max}).',
     rej_already_bid: 'Dit is een gesloten inschrijving: één bod per kavel, en u heeft al bod #{bid} uitgebracht.',
     rank_sealed: 'bekend na de sluiting',
+    rej_not_offered_price: 'Dit is een Hollandse veiling: u accepteert de prijs die nu wordt aangeboden, {price}, door precies die prijs te bieden; u bood {offered}. De prijs is misschien net gestegen.',
+    offered: 'Aangeboden prijs',
+    next_price: 'Volgende (hogere) prijs om',
+    st_dutch: 'Hollandse veiling: elk kavel biedt een prijs die stap voor stap stijgt. Wie die prijs als eerste accepteert (door precies die prijs te bieden), wint het kavel; het kavel sluit dan meteen.',
     st_sealed: 'Gesloten inschrijving: u brengt één bod per kavel uit. Niemand ziet biedingen, posities of de beste prijs tot het kavel sluit; dan worden alle biedingen tegelijk geopend.',
     rej_unknown: '{message}',
     err_rate_limited: 'Te veel berichten kort na elkaar. Uw bod is niet verwerkt; probeer het over {seconds} seconden opnieuw.',
@@ -346,6 +350,10 @@ const DICT = {
     rej_bid_limit_reached: 'You have reached the most bids allowed on this lot ({bids_max}).',
     rej_already_bid: 'This is a sealed bid: one bid per lot, and you already placed bid #{bid}.',
     rank_sealed: 'known after the close',
+    rej_not_offered_price: 'This is a Dutch auction: you accept the price offered now, {price}, by bidding exactly that price; you offered {offered}. The price may just have risen.',
+    offered: 'Price offered',
+    next_price: 'Next (higher) price at',
+    st_dutch: 'Dutch auction: each lot offers a price that rises step by step. The first to accept it (by bidding exactly that price) wins the lot, which then closes at once.',
     st_sealed: 'Sealed bid: you place one bid per lot. Nobody sees bids, ranks or the best price until the lot closes; then all bids are opened together.',
     rej_unknown: '{message}',
     err_rate_limited: 'Too many messages in a short time. Your bid was not processed; try again in {seconds} seconds.',
@@ -578,9 +586,14 @@ function buildLot(lot) {
   ui.bestDt = el('dt', {}, L('best'));
   ui.count = el('dd', { 'data-testid': 'bidder-count' });
   ui.countDt = el('dt', {}, L('bidder_count'));
+  // A Dutch auction: the price offered now, and when the next (higher) one comes.
+  ui.offered = el('dd', { 'data-testid': 'offered-price', class: 'offered' });
+  ui.nextPrice = el('dd', { 'data-testid': 'next-price-at' });
   // The rows in order; those without a value (best score, bidder count when the auction does
   // not show them) are left out of the page altogether.
   ui.factRows = [
+    ['offered', el('dt', {}, L('offered')), ui.offered],
+    ['next', el('dt', {}, L('next_price')), ui.nextPrice],
     ['own', el('dt', {}, L('own_bid')), ui.ownBid],
     ['lines', ui.ownLinesDt, ui.ownLinesDd],
     ['score', el('dt', {}, L('own_score')), el('dd', {}, ui.ownScore, ' ', ui.scoreHint)],
@@ -716,6 +729,7 @@ function renderBanner() {
   };
   if (snap.disqualified) add('bad', 'st_disqualified', disqualifiedReason);
   if (welcome?.format === 'sealed_bid') add('warn', 'st_sealed');
+  if (welcome?.format === 'dutch') add('warn', 'st_dutch');
   switch (snap.phase) {
     case 'scheduled': add('warn', 'st_scheduled'); break;
     case 'paused': add('warn', 'st_paused', pauseReason); break;
@@ -770,7 +784,20 @@ function renderLot(ui, lot) {
   setText(ui.best, showBest ? number(lot.best_score) : '');
   const showCount = typeof lot.bidder_count === 'number';
   setText(ui.count, showCount ? String(lot.bidder_count) : '');
-  const shown = { lines: !!lines, best: showBest, count: showCount };
+  const offered = typeof lot.offered_price === 'string' ? lot.offered_price : null;
+  setText(ui.offered, offered ? money(offered) : '');
+  const showNext = typeof lot.next_price_at === 'number';
+  setText(ui.nextPrice, showNext ? when(lot.next_price_at) : '');
+  // Accepting is bidding the offered price: put it in the field, unless the bidder typed
+  // something else meanwhile.
+  if (offered && ui.input) {
+    const text = toInputText(offered, lang);
+    if (ui.input.value === '' || ui.input.value === ui.lastOffered) ui.input.value = text;
+    ui.lastOffered = text;
+  }
+  const shown = {
+    lines: !!lines, best: showBest, count: showCount, offered: !!offered, next: showNext,
+  };
   const rows = ui.factRows.filter(([k]) => shown[k] ?? true);
   const factsSig = rows.map(([k]) => k).join();
   if (ui.facts.dataset.sig !== factsSig) {
@@ -1053,7 +1080,7 @@ function renderEvents() {
 // ---------------------------------------------------------------------------------------------
 // Rejections and errors in words
 
-const MONEY_FIELDS = new Set(['offered', 'ceiling', 'floor', 'required_max', 'reference', 'minimum', 'previous']);
+const MONEY_FIELDS = new Set(['offered', 'price', 'ceiling', 'floor', 'required_max', 'reference', 'minimum', 'previous']);
 const SCORE_FIELDS = new Set(['score', 'best']);
 const TIME_FIELDS = new Set(['deadline', 'last_at', 'next_allowed_at', 'at', 'clock']);
 

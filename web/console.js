@@ -112,6 +112,8 @@ const DICT = {
     reserveNotMet: 'Reserveprijs niet gehaald.',
     ladderLabel: 'Ranglijst van perceel {lot}',
     ladderEmpty: 'Nog geen biedingen.',
+    offeredPrice: 'Aangeboden prijs (Hollandse veiling)',
+    'ev.price': 'Perceel {lot} biedt nu {price} (stap {step}).',
     ladderSealed: 'Gesloten inschrijving: de biedingen ({n} ontvangen) worden bij de sluiting geopend.',
     ladderSealedObserver: 'Gesloten inschrijving: de biedingen worden bij de sluiting geopend.',
     colRank: 'Rang',
@@ -310,6 +312,8 @@ const DICT = {
     reserveNotMet: 'Reserve not met.',
     ladderLabel: 'Ladder of lot {lot}',
     ladderEmpty: 'No bids yet.',
+    offeredPrice: 'Price offered (Dutch auction)',
+    'ev.price': 'Lot {lot} now offers {price} (step {step}).',
     ladderSealed: 'Sealed bid: the bids ({n} received) are opened at the close.',
     ladderSealedObserver: 'Sealed bid: the bids are opened at the close.',
     colRank: 'Rank',
@@ -920,7 +924,9 @@ function lotSection(lot) {
           el('span', { 'data-testid': 'bids-accepted', class: 'bids-accepted', hidden: true }),
           el('span', { 'data-testid': 'bids-voided', class: 'bids-voided', hidden: true }),
           el('span', { class: 'bids-text' }))),
-      el('div', { class: 'fact' }, el('dt', { class: 'ceiling-label' }), el('dd', { class: 'ceiling' }))),
+      el('div', { class: 'fact' }, el('dt', { class: 'ceiling-label' }), el('dd', { class: 'ceiling' })),
+      el('div', { class: 'fact offered-fact' }, el('dt', { class: 'offered-label' }),
+        el('dd', { class: 'offered', 'data-testid': 'offered-price' }))),
     el('div', { class: 'lot-controls' }, el('div', { class: 'row' },
       el('div', {},
         el('label', { for: extId, class: 'extend-label' }),
@@ -985,6 +991,11 @@ function renderLot(lot) {
   q('.bids-voided').textContent = String(lot.bids_voided ?? '');
   q('.bids-text').textContent = t('bidsCount', { accepted: lot.bids_accepted ?? 0, voided: lot.bids_voided ?? 0 });
   q('.ceiling-label').textContent = t('ceiling');
+  // A Dutch auction: the price the lot offers now.
+  const offered = typeof lot.offered_price === 'string' ? lot.offered_price : null;
+  q('.offered-fact').hidden = !offered;
+  q('.offered-label').textContent = t('offeredPrice');
+  q('.offered').textContent = offered ? fmtMoney(offered) : '';
   q('.ceiling').textContent = fmtMoney(lot.ceiling);
 
   // Controls.
@@ -1448,6 +1459,8 @@ function feedText(entry) {
       return t('ev.bid', { bid: m.seq, lot: m.lot, supplier: who(m), total: fmtMoney(m.total), score: fmtNumber(m.score) });
     case 'request':
       return t('ev.request', { n: m.seq, by: m.by, action: actionWords(m.action), reason: m.reason ?? '' });
+    case 'price':
+      return t('ev.price', { lot: m.lot, price: fmtMoney(m.price), step: m.step });
     case 'request_settled':
       return m.approved
         ? t('ev.approved', { n: m.request, by: m.by })

@@ -23,6 +23,14 @@ pub const INVITATION_WORKING_DAYS_MIN: u32 = 2;
 /// Largest config file read, in bytes.
 pub const CONFIG_BYTES_MAX: u64 = 1024 * 1024;
 
+/// The formats a config can choose (`auction.format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FormatKind {
+    English,
+    SealedBid,
+    Dutch,
+}
+
 /// The default of `bids.confirm_drop_percent`: the bidder page asks before a drop of more than
 /// 5% below one's own standing total.
 pub const CONFIRM_DROP_PERCENT_DEFAULT: Decimal = Decimal::from_parts(5, 0, 0, false, 0);
@@ -268,9 +276,13 @@ impl Validator {
         let format = self.choice(
             "auction.format",
             &a.format,
-            &[("english", false), ("sealed_bid", true)],
+            &[
+                ("english", FormatKind::English),
+                ("sealed_bid", FormatKind::SealedBid),
+                ("dutch", FormatKind::Dutch),
+            ],
         );
-        let sealed = format == Some(true);
+        let sealed = format == Some(FormatKind::SealedBid);
         if a.currency != "EUR" {
             self.err(
                 "auction.currency",
@@ -383,7 +395,7 @@ impl Validator {
         self.participant_ids = seen;
 
         let lots = self.lots(&raw.lots);
-        let bids = self.bids(&raw.bids, &lots, sealed);
+        let bids = self.bids(&raw.bids, &lots, format);
         let scoring = self.choice(
             "scoring.method",
             &raw.scoring.method,
@@ -430,6 +442,38 @@ impl Validator {
                 "a sealed bid closes at its deadline: nobody sees a bid to answer, so leave out [soft_close]",
             );
         }
+        if format == Some(FormatKind::Dutch) && raw.soft_close.is_some() {
+            self.err(
+                "soft_close",
+                "a Dutch lot closes at its first taker or at its deadline: leave out [soft_close]",
+            );
+        }
+        let dutch = match (format, raw.dutch.as_ref()) {
+            (Some(FormatKind::Dutch), Some(d)) => self.dutch(d),
+            (Some(FormatKind::Dutch), None) => {
+                self.err(
+                    "dutch",
+                    "format = \"dutch\" needs [dutch]: start_percent, step_amount or step_percent, interval_s",
+                );
+                None
+            }
+            (_, Some(_)) => {
+                self.err("dutch", "[dutch] is only for auction.format = \"dutch\"");
+                None
+            }
+            (_, None) => None,
+        };
+        if format == Some(FormatKind::Dutch) {
+            if scoring.is_some_and(|s| s != Scoring::Price) {
+                self.err(
+                    "scoring.method",
+                    "a Dutch auction is won by the first taker at the offered price: only 'price' scoring applies",
+                );
+            }
+            if let (Some(d), Some(timing), Some(opens)) = (&dutch, &timing, opens_at) {
+                self.dutch_lots(d, &lots, &raw.lots, timing, opens);
+            }
+        }
         if !(1..=1_000_000).contains(&raw.log.checkpoint_every) {
             self.err(
                 "log.checkpoint_every",
@@ -444,13 +488,11 @@ impl Validator {
             rules: Rules {
                 auction_id: a.id.clone(),
                 title: a.title.clone(),
-                format: format.map(|sealed| {
-                    if sealed {
-                        Format::SealedBid
-                    } else {
-                        Format::English(EnglishRules { soft_close })
-                    }
-                })?,
+                format: match format? {
+                    FormatKind::English => Format::English(EnglishRules { soft_close }),
+                    FormatKind::SealedBid => Format::SealedBid,
+                    FormatKind::Dutch => Format::Dutch(dutch?),
+                },
                 opens_at: opens_at?,
                 timing: timing?,
                 lots,
@@ -657,8 +699,120 @@ impl Validator {
         confirm
     }
 
-    fn bids(&mut self, raw: &RawBids, lots: &[LotRules], sealed: bool) -> Option<BidRules> {
-        if sealed {
+    /// `[dutch]`: the start, the step and the interval.
+    fn dutch(&mut self, raw: &RawDutch) -> Option<DutchRules> {
+        let start = self.percent("dutch.start_percent", &raw.start_percent);
+        let amount = raw
+            .step_amount
+            .as_ref()
+            .and_then(|a| self.positive("dutch.step_amount", a, None));
+        let percent = raw
+            .step_percent
+            .as_ref()
+            .and_then(|p| self.percent("dutch.step_percent", p));
+        if raw.step_amount.is_none() && raw.step_percent.is_none() {
+            self.err(
+                "dutch",
+                "state the rise per step: step_amount, step_percent or both",
+            );
+        }
+        if raw.interval_s == 0 {
+            self.err("dutch.interval_s", "must be greater than 0");
+        }
+        Some(DutchRules {
+            start_percent: start?,
+            step_amount: amount,
+            step_percent: percent,
+            interval_ms: i64::from(raw.interval_s) * 1000,
+        })
+        .filter(|_| (raw.step_amount.is_some() || raw.step_percent.is_some()) && raw.interval_s > 0)
+    }
+
+    /// Every Dutch lot: one winner, a total price, a schedule that reaches the ceiling in at most
+    /// `DUTCH_STEPS_MAX` steps and offers it for a whole interval before the first deadline.
+    fn dutch_lots(
+        &mut self,
+        dutch: &DutchRules,
+        lots: &[LotRules],
+        raw: &[RawLot],
+        timing: &LotTiming,
+        opens_at: TimeMs,
+    ) {
+        for (i, lot) in lots.iter().enumerate() {
+            if self.bad_ceilings.contains(&i) {
+                continue;
+            }
+            if lot.winners != 1 {
+                self.err(
+                    format!("lots[{i}].winners"),
+                    "a Dutch lot has one winner, its first taker",
+                );
+            }
+            if raw.get(i).is_some_and(|r| !r.lines.is_empty()) {
+                self.err(
+                    format!("lots[{i}].lines"),
+                    "a Dutch lot offers one total price: leave out its line items",
+                );
+            }
+            let Some(steps) = dutch.steps_to_ceiling(lot) else {
+                self.err(
+                    format!("lots[{i}]"),
+                    "the Dutch price step is 0 at this lot's price decimals",
+                );
+                continue;
+            };
+            if steps > limits::DUTCH_STEPS_MAX {
+                self.err(
+                    "dutch",
+                    format!(
+                        "lot '{}' needs {steps} steps from its start to its ceiling; at most {} are allowed: take a larger step",
+                        lot.id,
+                        limits::DUTCH_STEPS_MAX
+                    ),
+                );
+                continue;
+            }
+            let runs_ms = match *timing {
+                LotTiming::Parallel { closes_at } => closes_at - opens_at,
+                LotTiming::Staggered {
+                    first_closes_at,
+                    gap_ms,
+                } => first_closes_at + gap_ms * i as i64 - opens_at,
+                LotTiming::Serial { duration_ms, .. } => duration_ms,
+            };
+            let needed_ms = (i64::from(steps) + 1) * dutch.interval_ms;
+            if runs_ms < needed_ms {
+                self.err(
+                    format!("lots[{i}]"),
+                    format!(
+                        "the price of lot '{}' reaches its ceiling after {steps} step(s) of {} s, so the lot must run at least {} s to offer the ceiling for one interval; it runs {} s",
+                        lot.id,
+                        dutch.interval_ms / 1000,
+                        needed_ms / 1000,
+                        runs_ms / 1000
+                    ),
+                );
+            }
+        }
+    }
+
+    fn bids(
+        &mut self,
+        raw: &RawBids,
+        lots: &[LotRules],
+        format: Option<FormatKind>,
+    ) -> Option<BidRules> {
+        let one_bid = match format {
+            Some(FormatKind::SealedBid) => {
+                Some("a sealed bid (auction.format = \"sealed_bid\"): each supplier bids once")
+            }
+            Some(FormatKind::Dutch) => Some(
+                "a Dutch auction (auction.format = \"dutch\"): a bid accepts the price offered",
+            ),
+            _ => None,
+        };
+        let sealed = format == Some(FormatKind::SealedBid);
+        if let Some(why) = one_bid {
             // One bid per supplier: nothing to improve on, nothing to guard against.
             let meaningless = [
                 ("decrement_amount", raw.decrement_amount.is_some()),
@@ -668,17 +822,16 @@ impl Validator {
             ];
             for (field, given) in meaningless {
                 if given {
-                    self.err(
-                        format!("bids.{field}"),
-                        "has no meaning in a sealed bid (auction.format = \"sealed_bid\"): each supplier bids once",
-                    );
+                    self.err(format!("bids.{field}"), format!("has no meaning in {why}"));
                 }
             }
             if raw.ties == "reject_at_best" {
-                self.err(
-                    "bids.ties",
-                    "'reject_at_best' needs the best score, which nobody sees while bids are sealed: use earlier_wins",
-                );
+                let message = if sealed {
+                    "'reject_at_best' needs the best score, which nobody sees while bids are sealed: use earlier_wins".to_string()
+                } else {
+                    format!("'reject_at_best' has no meaning in {why}")
+                };
+                self.err("bids.ties", message);
             }
         }
         let amount = raw
@@ -689,7 +842,7 @@ impl Validator {
             .decrement_percent
             .as_ref()
             .and_then(|p| self.percent("bids.decrement_percent", p));
-        if raw.decrement_amount.is_none() && raw.decrement_percent.is_none() && !sealed {
+        if raw.decrement_amount.is_none() && raw.decrement_percent.is_none() && one_bid.is_none() {
             self.err(
                 "bids",
                 "state the minimum bid difference: decrement_amount, decrement_percent or both",

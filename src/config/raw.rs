@@ -11,6 +11,7 @@ pub struct RawConfig {
     pub timing: RawTiming,
     pub bids: RawBids,
     pub soft_close: Option<RawSoftClose>,
+    pub dutch: Option<RawDutch>,
     #[serde(default)]
     pub scoring: RawScoring,
     #[serde(default)]
@@ -86,6 +87,16 @@ fn default_decrement_from() -> String {
 }
 fn default_ties() -> String {
     "earlier_wins".into()
+}
+
+/// `[dutch]`: the rising price of `format = "dutch"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDutch {
+    pub start_percent: String,
+    pub step_amount: Option<String>,
+    pub step_percent: Option<String>,
+    pub interval_s: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,10 @@
 //! The format extension point. Every format implements [`FormatRules`]; the core calls these hooks
 //! and never matches on the format anywhere else.
 
-use super::rules::{BidRules, DecrementFrom, EnglishRules, Format, SoftClose, Ties};
+use super::rules::{
+    BidRules, DecrementFrom, DutchRules, EnglishRules, Format, LotRules, SoftClose, Ties,
+};
+use super::score::floor_to;
 use super::score::percent_of;
 use super::types::{Event, ExtensionCause, LotIx, Rejection, Seq, TimeMs};
 use rust_decimal::Decimal;
@@ -17,6 +20,8 @@ pub struct BidContext<'a> {
     /// The bidder's own standing bid on the lot: (total, score), and its number.
     pub own: Option<(Decimal, Decimal)>,
     pub own_bid: Option<Seq>,
+    /// The price the lot offers now (Dutch auction).
+    pub offered_price: Option<Decimal>,
     /// The best standing score on the lot (any supplier, the bidder included).
     pub best_score: Option<Decimal>,
     /// The bidder's rank if this bid is accepted.
@@ -51,6 +56,87 @@ pub trait FormatRules {
     }
     /// One line for people (reports): how the format runs.
     fn describe(&self) -> &'static str;
+    /// An accepted bid closes its lot at once (the Dutch auction's first taker).
+    fn closes_on_accept(&self) -> bool {
+        false
+    }
+    /// The rising price schedule of a Dutch auction.
+    fn price_schedule(&self) -> Option<&DutchRules> {
+        None
+    }
+}
+
+impl DutchRules {
+    /// The lot's first offered price: `start_percent` of its ceiling, rounded down to the lot's
+    /// price decimals, and at least its floor.
+    pub fn start(&self, lot: &LotRules) -> Option<Decimal> {
+        let start = floor_to(
+            percent_of(lot.ceiling, self.start_percent)?,
+            lot.price_decimals,
+        );
+        Some(lot.floor.map_or(start, |f| start.max(f)).min(lot.ceiling))
+    }
+
+    /// The rise per step: the larger of the amount and the percentage of the ceiling (rounded
+    /// down to the price decimals).
+    pub fn step(&self, lot: &LotRules) -> Option<Decimal> {
+        let amount = self.step_amount.unwrap_or(Decimal::ZERO);
+        let percent = match self.step_percent {
+            Some(p) => floor_to(percent_of(lot.ceiling, p)?, lot.price_decimals),
+            None => Decimal::ZERO,
+        };
+        Some(amount.max(percent))
+    }
+
+    /// The price of step `k`: the start plus `k` steps, at most the ceiling.
+    pub fn price(&self, lot: &LotRules, k: u32) -> Option<Decimal> {
+        let rise = self.step(lot)?.checked_mul(Decimal::from(k))?;
+        Some(self.start(lot)?.checked_add(rise)?.min(lot.ceiling))
+    }
+
+    /// The first step whose price is the ceiling.
+    pub fn steps_to_ceiling(&self, lot: &LotRules) -> Option<u32> {
+        let step = self.step(lot)?;
+        if step <= Decimal::ZERO {
+            return None;
+        }
+        let gap = lot.ceiling.checked_sub(self.start(lot)?)?;
+        let steps = (gap / step).ceil();
+        u32::try_from(steps.mantissa() / 10i128.pow(steps.scale())).ok()
+    }
+}
+
+impl FormatRules for DutchRules {
+    fn check_bid(&self, ctx: &BidContext<'_>) -> Result<(), Rejection> {
+        match ctx.offered_price {
+            Some(price) if price == ctx.total => Ok(()),
+            price => Err(Rejection::NotOfferedPrice {
+                offered: ctx.total,
+                price: price.unwrap_or(Decimal::ZERO),
+            }),
+        }
+    }
+
+    fn after_accept(&self, _ctx: &BidContext<'_>) -> Option<Event> {
+        None
+    }
+
+    fn hard_close(&self, _first_deadline: TimeMs) -> Option<TimeMs> {
+        None
+    }
+
+    fn describe(&self) -> &'static str {
+        "Dutch reverse auction: the offered price rises by a step every interval; the first \
+         supplier to accept it wins the lot at that price"
+    }
+
+    fn closes_on_accept(&self) -> bool {
+        true
+    }
+
+    fn price_schedule(&self) -> Option<&DutchRules> {
+        Some(self)
+    }
 }
 
 /// The single sealed bid: one bid, no decrement, no extension; sealed until the close.
@@ -91,6 +177,7 @@ impl Format {
         match self {
             Format::English(english) => english,
             Format::SealedBid => &SealedBidRules,
+            Format::Dutch(dutch) => dutch,
         }
     }
 
@@ -98,6 +185,7 @@ impl Format {
         match self {
             Format::English(_) => "english",
             Format::SealedBid => "sealed_bid",
+            Format::Dutch(_) => "dutch",
         }
     }
 }

@@ -105,6 +105,19 @@ pub struct LotState {
     /// Per supplier: when its last accepted bid on this lot was placed.
     last_bid_at: Vec<Option<TimeMs>>,
     pub award: Option<(Vec<Winner>, Option<bool>)>,
+    /// Dutch auction: the price the open lot offers now, since when, and its step number.
+    pub offered: Option<Offered>,
+    /// When the lot closed: its deadline, or earlier when a Dutch lot found its taker.
+    pub closed_at: Option<TimeMs>,
+}
+
+/// A Dutch lot's current offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Offered {
+    pub price: Decimal,
+    pub step: u32,
+    /// When this price was first offered (moved later by a pause, like the deadlines).
+    pub since: TimeMs,
 }
 
 impl LotState {
@@ -120,6 +133,8 @@ impl LotState {
             bids_of: vec![Vec::new(); suppliers],
             last_bid_at: vec![None; suppliers],
             award: None,
+            offered: None,
+            closed_at: None,
         }
     }
 
@@ -246,19 +261,7 @@ impl Auction {
     /// When the caller must send the next [`Command::Tick`]; `None` while nothing is scheduled
     /// (paused, or ended).
     pub fn next_deadline(&self) -> Option<TimeMs> {
-        match self.phase {
-            AuctionPhase::Scheduled => Some(self.rules.opens_at),
-            AuctionPhase::Open => self
-                .lots
-                .iter()
-                .filter_map(|lot| match lot.phase {
-                    LotPhase::Scheduled => lot.opens_at,
-                    LotPhase::Open => lot.deadline,
-                    _ => None,
-                })
-                .min(),
-            _ => None,
-        }
+        Schedule::of(self).next_time(&self.rules)
     }
 
     /// Decide on one input. Never changes state: apply the returned events for that.
@@ -460,7 +463,7 @@ impl Auction {
             (_, deadline) => {
                 return Err(Rejection::LotClosed {
                     lot,
-                    deadline: deadline.unwrap_or(input.at),
+                    deadline: state.closed_at.or(deadline).unwrap_or(input.at),
                 });
             }
         };
@@ -523,6 +526,7 @@ impl Auction {
             score,
             own,
             own_bid: own_seq,
+            offered_price: state.offered.map(|o| o.price),
             best_score: state.best_score(),
             rank_after: better as u32 + 1,
             bids: &self.rules.bids,
@@ -544,6 +548,9 @@ impl Auction {
             score,
         }))];
         events.extend(format.after_accept(&ctx));
+        if format.closes_on_accept() {
+            events.extend(Schedule::of(self).close(&self.rules, lot.ix(), input.at));
+        }
         Ok(Decision::Events(events))
     }
 
@@ -597,7 +604,7 @@ impl Auction {
                     (LotPhase::Scheduled, _) => Err(Rejection::LotNotOpen { lot: *lot }),
                     (_, deadline) => Err(Rejection::LotClosed {
                         lot: *lot,
-                        deadline: deadline.unwrap_or(at),
+                        deadline: state.closed_at.or(deadline).unwrap_or(at),
                     }),
                 }
             }
@@ -735,8 +742,14 @@ impl Auction {
     fn due_events(&self, at: TimeMs) -> Vec<Event> {
         let mut clock = Schedule::of(self);
         let mut events = Vec::new();
-        // Each iteration opens or closes something, so 3 per lot plus the opening bounds it.
-        for _ in 0..(3 * self.lots.len() + 2) {
+        // Each iteration opens or closes something (3 per lot plus the opening), or offers a
+        // Dutch lot's next price (at most DUTCH_STEPS_MAX per lot): that bounds it.
+        let steps = if self.rules.format.rules().price_schedule().is_some() {
+            limits::DUTCH_STEPS_MAX as usize
+        } else {
+            0
+        };
+        for _ in 0..((3 + steps) * self.lots.len() + 2) {
             let step = clock.next_due(&self.rules, at);
             if step.is_empty() {
                 break;
@@ -772,6 +785,20 @@ impl Auction {
                     state.opens_at = Some(*opens_at);
                 }
             }
+            Event::PriceOffered {
+                lot,
+                at,
+                price,
+                step,
+            } => {
+                if let Some(state) = self.lots.get_mut(lot.ix()) {
+                    state.offered = Some(Offered {
+                        price: *price,
+                        step: *step,
+                        since: *at,
+                    });
+                }
+            }
             Event::BidAccepted(record) => self.apply_bid(record),
             Event::LotExtended {
                 lot,
@@ -784,9 +811,11 @@ impl Auction {
                     state.extensions_used = *extensions_used;
                 }
             }
-            Event::LotClosed { lot, .. } => {
+            Event::LotClosed { lot, at } => {
                 if let Some(state) = self.lots.get_mut(lot.ix()) {
                     state.phase = LotPhase::Closed;
+                    state.offered = None;
+                    state.closed_at = Some(*at);
                 }
             }
             Event::AuctionClosed { .. } => self.phase = AuctionPhase::Closed,
@@ -804,6 +833,9 @@ impl Auction {
                         LotPhase::Open => {
                             shift(&mut state.deadline);
                             shift(&mut state.hard_close);
+                            if let Some(o) = &mut state.offered {
+                                o.since = o.since.saturating_add(*paused_ms);
+                            }
                         }
                         _ => {}
                     }
@@ -851,6 +883,7 @@ impl Auction {
                 for state in &mut self.lots {
                     if state.phase != LotPhase::Awarded {
                         state.phase = LotPhase::Terminated;
+                        state.offered = None;
                     }
                 }
             }
@@ -1007,6 +1040,17 @@ fn offer_total(lot: &LotRules, offer: &Offer) -> Result<(Vec<Decimal>, Decimal),
 struct Schedule {
     phase: AuctionPhase,
     lots: Vec<(LotPhase, Option<TimeMs>, Option<TimeMs>)>,
+    /// Dutch auction: per open lot, the step it offers now and since when.
+    steps: Vec<Option<(u32, TimeMs)>>,
+}
+
+/// What falls due on a lot.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Due {
+    /// A scheduled lot opens, or an open lot reaches its deadline.
+    OpenOrClose,
+    /// A Dutch lot offers its next price.
+    Step,
 }
 
 impl Schedule {
@@ -1018,99 +1062,179 @@ impl Schedule {
                 .iter()
                 .map(|l| (l.phase, l.opens_at, l.deadline))
                 .collect(),
+            steps: auction
+                .lots
+                .iter()
+                .map(|l| l.offered.map(|o| (o.step, o.since)))
+                .collect(),
         }
     }
 
-    /// The events of the earliest thing due at or before `now` (several when they share a time).
-    fn next_due(&self, rules: &Rules, now: TimeMs) -> Vec<Event> {
+    /// Everything the open auction has scheduled, as (time, lot, what).
+    fn due_items(&self, rules: &Rules) -> Vec<(TimeMs, usize, Due)> {
+        let schedule = rules.format.rules().price_schedule();
+        let mut items = Vec::new();
+        for (i, (phase, opens_at, deadline)) in self.lots.iter().enumerate() {
+            match phase {
+                LotPhase::Scheduled => items.extend(opens_at.map(|t| (t, i, Due::OpenOrClose))),
+                LotPhase::Open => {
+                    items.extend(deadline.map(|t| (t, i, Due::OpenOrClose)));
+                    if let (Some(dutch), Some((step, since)), Some(lot), Some(deadline)) =
+                        (schedule, self.steps[i], rules.lots.get(i), deadline)
+                        && dutch.steps_to_ceiling(lot).is_some_and(|last| step < last)
+                    {
+                        let next = since.saturating_add(dutch.interval_ms);
+                        // A price due at the deadline is never offered: the lot closes.
+                        if next < *deadline {
+                            items.push((next, i, Due::Step));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        items
+    }
+
+    /// The next time something falls due.
+    fn next_time(&self, rules: &Rules) -> Option<TimeMs> {
+        match self.phase {
+            AuctionPhase::Scheduled => Some(rules.opens_at),
+            AuctionPhase::Open => self.due_items(rules).iter().map(|(t, _, _)| *t).min(),
+            _ => None,
+        }
+    }
+
+    /// A lot opens: its opening, and for a Dutch auction its first price.
+    fn open_lot(rules: &Rules, lot: usize, at: TimeMs, deadline: TimeMs) -> Vec<Event> {
         let format = rules.format.rules();
-        let open_lot = |lot: usize, at: TimeMs, deadline: TimeMs| Event::LotOpened {
+        let mut events = vec![Event::LotOpened {
             lot: LotIx(lot as u32),
             at,
             deadline,
             hard_close: format.hard_close(deadline),
-        };
+        }];
+        if let (Some(dutch), Some(lot_rules)) = (format.price_schedule(), rules.lots.get(lot))
+            && let Some(price) = dutch.price(lot_rules, 0)
+        {
+            events.push(Event::PriceOffered {
+                lot: LotIx(lot as u32),
+                at,
+                price,
+                step: 0,
+            });
+        }
+        events
+    }
+
+    /// The events of the earliest thing due at or before `now` (several when they share a time).
+    fn next_due(&self, rules: &Rules, now: TimeMs) -> Vec<Event> {
         match self.phase {
             AuctionPhase::Scheduled if rules.opens_at <= now => {
                 let at = rules.opens_at;
                 let mut events = vec![Event::AuctionOpened { at }];
+                let lots = 0..self.lots.len();
                 match rules.timing {
                     LotTiming::Parallel { closes_at } => {
-                        events.extend((0..self.lots.len()).map(|i| open_lot(i, at, closes_at)));
+                        for i in lots {
+                            events.extend(Self::open_lot(rules, i, at, closes_at));
+                        }
                     }
                     LotTiming::Staggered {
                         first_closes_at,
                         gap_ms,
                     } => {
-                        events.extend(
-                            (0..self.lots.len())
-                                .map(|i| open_lot(i, at, first_closes_at + gap_ms * i as i64)),
-                        );
+                        for i in lots {
+                            let deadline = first_closes_at + gap_ms * i as i64;
+                            events.extend(Self::open_lot(rules, i, at, deadline));
+                        }
                     }
                     LotTiming::Serial { duration_ms, .. } => {
                         if !self.lots.is_empty() {
-                            events.push(open_lot(0, at, at + duration_ms));
+                            events.extend(Self::open_lot(rules, 0, at, at + duration_ms));
                         }
                     }
                 }
                 events
             }
             AuctionPhase::Open => {
-                // The earliest due lot (ties: the lower index).
+                // The earliest due item (ties: the lower lot, then an opening or a close before
+                // a price step).
                 let due = self
-                    .lots
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, (phase, opens_at, deadline))| match phase {
-                        LotPhase::Scheduled => opens_at.map(|t| (t, i)),
-                        LotPhase::Open => deadline.map(|t| (t, i)),
-                        _ => None,
-                    })
-                    .filter(|(t, _)| *t <= now)
+                    .due_items(rules)
+                    .into_iter()
+                    .filter(|(t, _, _)| *t <= now)
                     .min();
-                let Some((t, i)) = due else {
+                let Some((t, i, what)) = due else {
                     return Vec::new();
                 };
-                let lot = LotIx(i as u32);
+                if what == Due::Step {
+                    let (Some(dutch), Some((step, _)), Some(lot)) = (
+                        rules.format.rules().price_schedule(),
+                        self.steps[i],
+                        rules.lots.get(i),
+                    ) else {
+                        return Vec::new();
+                    };
+                    return dutch
+                        .price(lot, step + 1)
+                        .map(|price| Event::PriceOffered {
+                            lot: LotIx(i as u32),
+                            at: t,
+                            price,
+                            step: step + 1,
+                        })
+                        .into_iter()
+                        .collect();
+                }
                 if self.lots[i].0 == LotPhase::Scheduled {
                     let duration = match rules.timing {
                         LotTiming::Serial { duration_ms, .. } => duration_ms,
                         _ => 0,
                     };
-                    return vec![open_lot(i, t, t + duration)];
+                    return Self::open_lot(rules, i, t, t + duration);
                 }
-                let mut events = vec![Event::LotClosed { lot, at: t }];
-                if let LotTiming::Serial {
-                    duration_ms,
-                    gap_ms,
-                } = rules.timing
-                    && i + 1 < self.lots.len()
-                    && self.lots[i + 1].0 == LotPhase::Scheduled
-                {
-                    if gap_ms == 0 {
-                        events.push(open_lot(i + 1, t, t + duration_ms));
-                    } else {
-                        events.push(Event::LotScheduled {
-                            lot: LotIx(i as u32 + 1),
-                            at: t,
-                            opens_at: t + gap_ms,
-                        });
-                    }
-                }
-                let all_closed = self.lots.iter().enumerate().all(|(j, l)| {
-                    j == i
-                        || matches!(
-                            l.0,
-                            LotPhase::Closed | LotPhase::Awarded | LotPhase::Terminated
-                        )
-                });
-                if all_closed {
-                    events.push(Event::AuctionClosed { at: t });
-                }
-                events
+                self.close(rules, i, t)
             }
             _ => Vec::new(),
         }
+    }
+
+    /// Lot `i` closes at `t` (its deadline, or a Dutch acceptance): the close, the next serial
+    /// lot's opening or scheduling, and the auction's close after its last lot.
+    fn close(&self, rules: &Rules, i: usize, t: TimeMs) -> Vec<Event> {
+        let mut events = vec![Event::LotClosed {
+            lot: LotIx(i as u32),
+            at: t,
+        }];
+        if let LotTiming::Serial {
+            duration_ms,
+            gap_ms,
+        } = rules.timing
+            && i + 1 < self.lots.len()
+            && self.lots[i + 1].0 == LotPhase::Scheduled
+        {
+            if gap_ms == 0 {
+                events.extend(Self::open_lot(rules, i + 1, t, t + duration_ms));
+            } else {
+                events.push(Event::LotScheduled {
+                    lot: LotIx(i as u32 + 1),
+                    at: t,
+                    opens_at: t + gap_ms,
+                });
+            }
+        }
+        let all_closed = self.lots.iter().enumerate().all(|(j, l)| {
+            j == i
+                || matches!(
+                    l.0,
+                    LotPhase::Closed | LotPhase::Awarded | LotPhase::Terminated
+                )
+        });
+        if all_closed {
+            events.push(Event::AuctionClosed { at: t });
+        }
+        events
     }
 
     fn apply(&mut self, event: &Event) {
@@ -1121,7 +1245,13 @@ impl Schedule {
                 self.lots[lot.ix()] = (LotPhase::Open, None, Some(*deadline));
             }
             Event::LotScheduled { lot, opens_at, .. } => self.lots[lot.ix()].1 = Some(*opens_at),
-            Event::LotClosed { lot, .. } => self.lots[lot.ix()].0 = LotPhase::Closed,
+            Event::LotClosed { lot, .. } => {
+                self.lots[lot.ix()].0 = LotPhase::Closed;
+                self.steps[lot.ix()] = None;
+            }
+            Event::PriceOffered { lot, at, step, .. } => {
+                self.steps[lot.ix()] = Some((*step, *at));
+            }
             _ => {}
         }
     }

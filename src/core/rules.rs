@@ -26,6 +26,8 @@ pub mod limits {
     pub const SUPPLIERS_MAX: usize = 1000;
     pub const AUCTIONEERS_MAX: usize = 50;
     pub const OBSERVERS_MAX: usize = 200;
+    /// Most price steps of a Dutch lot from its start to its ceiling.
+    pub const DUTCH_STEPS_MAX: u32 = 1000;
     /// Largest ceiling price and largest line quantity a config may state.
     pub const CEILING_MAX: &str = "1000000000000";
     pub const QUANTITY_MAX: &str = "1000000000";
@@ -59,6 +61,20 @@ pub enum Format {
     /// Single sealed bid: one bid per supplier per lot before the lot's deadline; nobody sees
     /// a price, a rank or who bid until the lot closes, when all are opened together.
     SealedBid,
+    /// Dutch reverse auction: each lot offers a price that rises from a low start by a step
+    /// every interval; the first supplier to accept (bid exactly the offered price) wins the lot
+    /// at that price, which closes it; no taker by the deadline, no winner.
+    Dutch(DutchRules),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DutchRules {
+    /// The first offered price, in percent of each lot's ceiling (at least the lot's floor).
+    pub start_percent: Decimal,
+    /// The rise per step: the larger of the amount and the percentage of the lot's ceiling.
+    pub step_amount: Option<Decimal>,
+    pub step_percent: Option<Decimal>,
+    pub interval_ms: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -181,6 +181,14 @@ pub enum Event {
         /// The latest the lot may close through soft-close extensions, when the rules cap it.
         hard_close: Option<TimeMs>,
     },
+    /// Dutch auction: from `at`, the lot offers `price` (its `step`-th price, 0 at the opening);
+    /// the first supplier to bid exactly this price wins the lot.
+    PriceOffered {
+        lot: LotIx,
+        at: TimeMs,
+        price: Decimal,
+        step: u32,
+    },
     /// A serial lot is scheduled to open when its predecessor has closed.
     LotScheduled {
         lot: LotIx,
@@ -381,6 +389,11 @@ pub enum Rejection {
     AlreadyBid {
         bid: Seq,
     },
+    /// Dutch auction: a bid must be exactly the price the lot offers now.
+    NotOfferedPrice {
+        offered: Decimal,
+        price: Decimal,
+    },
     // ---- auctioneer actions
     ReasonRequired,
     TextTooLong {
@@ -461,6 +474,7 @@ impl Rejection {
             TieAtBest { .. } => "tie_at_best",
             BidLimitReached { .. } => "bid_limit_reached",
             AlreadyBid { .. } => "already_bid",
+            NotOfferedPrice { .. } => "not_offered_price",
             ReasonRequired => "reason_required",
             TextTooLong { .. } => "text_too_long",
             NotPaused => "not_paused",
@@ -488,6 +502,7 @@ impl Event {
             AuctionOpened { at }
             | LotOpened { at, .. }
             | LotScheduled { at, .. }
+            | PriceOffered { at, .. }
             | LotExtended { at, .. }
             | LotClosed { at, .. }
             | AuctionClosed { at }

@@ -23,6 +23,10 @@ pub struct LotStatus {
     pub opens_at: Option<TimeMs>,
     pub deadline: Option<TimeMs>,
     pub extensions_used: u32,
+    /// Dutch auction: the price the open lot offers now, and when the next (higher) one comes
+    /// (none once it offers its ceiling).
+    pub offered_price: Option<Decimal>,
+    pub next_price_at: Option<TimeMs>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,9 +195,22 @@ impl Auction {
             paused: matches!(self.phase(), AuctionPhase::Paused { .. })
                 && state.phase == LotPhase::Open,
             opens_at: state.opens_at.or_else(|| self.first_opening(lot)),
-            deadline: state.deadline,
+            // A closed lot shows when it closed (a Dutch lot may close before its deadline).
+            deadline: state.closed_at.or(state.deadline),
             extensions_used: state.extensions_used,
+            offered_price: state.offered.map(|o| o.price),
+            next_price_at: self.next_price_at(lot),
         })
+    }
+
+    /// Dutch auction: when the lot offers its next price (never at or after its deadline).
+    pub fn next_price_at(&self, lot: LotIx) -> Option<TimeMs> {
+        let state = self.lot(lot)?;
+        let offered = state.offered?;
+        let dutch = self.rules().format.rules().price_schedule()?;
+        let last = dutch.steps_to_ceiling(self.rules().lots.get(lot.ix())?)?;
+        let next = offered.since.saturating_add(dutch.interval_ms);
+        (offered.step < last && state.deadline.is_some_and(|d| next < d)).then_some(next)
     }
 
     /// Before the auction opens: when a lot that opens with it will open (every lot, except the
@@ -299,6 +316,9 @@ impl Auction {
                     }
                     max
                 });
+                // A Dutch lot takes exactly the price it offers now.
+                let offered = state.offered.map(|o| o.price).filter(|_| biddable);
+                let max_admissible = offered.or(max_admissible);
                 let min_admissible = biddable
                     .then(|| {
                         let guard =
@@ -310,6 +330,7 @@ impl Auction {
                     })
                     .flatten()
                     .map(|m| ceil_to(m, decimals));
+                let min_admissible = offered.or(min_admissible);
                 Some(SupplierLotView {
                     status,
                     admitted: supplier_rules.admitted_to(lot),

@@ -291,6 +291,13 @@ pub fn event_json(event: &Event, names: &Names<'_>) -> Value {
         Event::LotScheduled { lot, at, opens_at } => {
             json!({"event": "lot_scheduled", "lot": names.lot(*lot), "at": at, "opens_at": opens_at})
         }
+        Event::PriceOffered {
+            lot,
+            at,
+            price,
+            step,
+        } => json!({"event": "price_offered", "lot": names.lot(*lot), "at": at,
+                    "price": dec(*price), "step": step}),
         Event::BidAccepted(b) => json!({"event": "bid_accepted", "bid": b.seq, "at": b.at,
             "lot": names.lot(b.lot), "supplier": names.supplier(b.supplier),
             "client_bid_id": b.client_bid_id, "lines": decs(&b.lines),
@@ -459,6 +466,9 @@ pub fn rejection_json(r: &Rejection, names: &Names<'_>) -> Value {
         TieAtBest { score } => json!({"score": dec(*score)}),
         BidLimitReached { bids_max } => json!({"bids_max": bids_max}),
         AlreadyBid { bid } => json!({"bid": bid}),
+        NotOfferedPrice { offered, price } => {
+            json!({"offered": dec(*offered), "price": dec(*price)})
+        }
         ExtensionOutOfRange { by_ms, max_ms } => json!({"by_ms": by_ms, "max_ms": max_ms}),
         UnknownBid { bid } | BidAlreadyVoided { bid } => json!({"bid": bid}),
         UnknownRequest { request }

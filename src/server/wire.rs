@@ -221,7 +221,7 @@ pub const SERVER: &[MsgSpec] = &[
             ),
             req(
                 "format",
-                Kind::Enum(&["english", "sealed_bid"]),
+                Kind::Enum(&["english", "sealed_bid", "dutch"]),
                 "The auction format (docs/config.md): what a bidder may do and see.",
             ),
             req(
@@ -386,6 +386,17 @@ pub const SERVER: &[MsgSpec] = &[
                 Kind::Int,
                 "Soft-close extensions so far.",
             ),
+        ],
+    },
+    MsgSpec {
+        ty: "price",
+        doc: "Dutch auction: a lot offers a new price; the first bid of exactly it wins the lot.",
+        fields: &[
+            SEQ,
+            AT,
+            req("lot", Kind::Str, "Lot id."),
+            req("price", Kind::Money, "The price the lot offers from now."),
+            req("step", Kind::Int, "Its step number: 0 at the opening."),
         ],
     },
     MsgSpec {
@@ -953,6 +964,12 @@ fn status_json(s: &LotStatus, rules: &Rules, out: &mut Map<String, Value>) {
         out.insert("deadline".into(), json!(t));
     }
     out.insert("extensions_used".into(), json!(s.extensions_used));
+    if let Some(p) = s.offered_price {
+        out.insert("offered_price".into(), json!(p.to_string()));
+    }
+    if let Some(t) = s.next_price_at {
+        out.insert("next_price_at".into(), json!(t));
+    }
     if !lot.lines.is_empty() {
         out.insert(
             "lines".into(),
@@ -1283,7 +1300,7 @@ pub fn accepted(
         {
             v["rank"] = json!(rank);
         }
-        if let Some(d) = auction.lot(r.lot).and_then(|l| l.deadline) {
+        if let Some(d) = auction.lot(r.lot).and_then(|l| l.closed_at.or(l.deadline)) {
             v["deadline"] = json!(d);
         }
     }
@@ -1335,6 +1352,13 @@ pub fn notices(seq: Seq, event: &Event, role: Role, auction: &Auction) -> Option
             lot, at, deadline, ..
         } => json!({"type": "phase", "seq": seq, "at": at, "lot": lot_id(*lot), "phase": "open",
                     "deadline": deadline}),
+        Event::PriceOffered {
+            lot,
+            at,
+            price,
+            step,
+        } => json!({"type": "price", "seq": seq, "at": at, "lot": lot_id(*lot),
+                     "price": price.to_string(), "step": step}),
         Event::LotScheduled { lot, at, opens_at } => json!({"type": "phase", "seq": seq,
             "at": at, "lot": lot_id(*lot), "phase": "scheduled", "opens_at": opens_at}),
         Event::LotClosed { lot, at } => json!({"type": "phase", "seq": seq, "at": at,

@@ -429,3 +429,31 @@ test('a sealed bid: one bid, no rank or ladder until the close, on every page', 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a Dutch auction: the page offers the rising price, and accepting it wins and closes the lot', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veiling-e2e-dutch-'));
+  const dutch = await startServer(0, path.join(root, 'auction-configs/rolstoelen-2026-dutch.toml'), dir);
+  try {
+    const c = readCredentials(dir, 'rolstoelen-2026-dutch');
+    const context = await browser.newContext({ locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+    const page = await context.newPage();
+    await page.goto(`${dutch.base}/bid#token=${c['mobiel-zorg']}`);
+    await connected(page);
+    await expectText(page.getByTestId('auction-status'), /Hollandse veiling/);
+    await lotOpen(page, 'regio-noord');
+    const card = lot(page, 'regio-noord');
+    // 60% of the ceiling 420.000,00 is 252.000,00 (above the floor); the field holds it.
+    await expectText(card.getByTestId('offered-price'), /252\.000,00/);
+    assert.equal(await card.getByTestId('bid-input').inputValue(), '252000,00');
+    await card.getByTestId('bid-submit').click();
+    await expectAttr(card.getByTestId('answer'), 'data-kind', 'accepted');
+    await page.locator('[data-testid="lot-regio-noord"][data-phase="closed"]').waitFor(WAIT);
+    await rankIs(page, 'regio-noord', 1);
+    await shot(page, '15-dutch-bidder');
+    await axe(page, 'bidder page, Dutch auction');
+    await context.close();
+  } finally {
+    await stopServer(dutch);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

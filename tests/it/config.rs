@@ -116,6 +116,7 @@ const TOP_LEVEL: &[&str] = &[
     "timing",
     "bids",
     "soft_close",
+    "dutch",
     "scoring",
     "visibility",
     "buyers",

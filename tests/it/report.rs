@@ -381,3 +381,13 @@ fn a_sealed_bid_report_states_its_own_rules() {
     assert!(html.contains("continuous English reverse auction"));
     assert!(!html.contains("Bids per supplier"));
 }
+
+#[test]
+fn a_dutch_report_states_its_price_schedule() {
+    let (bytes, _) = run_scenario("dutch.script", "dutch");
+    let html = render(&bytes, None, "dutch.log").unwrap();
+    assert!(html.contains("Replay OK"));
+    assert!(html.contains("Dutch reverse auction"));
+    assert!(html.contains("starts at 50% of each lot"));
+    assert!(!html.contains("Minimum decrement"));
+}

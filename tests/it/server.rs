@@ -776,10 +776,12 @@ async fn every_rejection_reason_reachable_over_the_wire_arrives_typed_with_its_n
     // and the rest need more than an end-to-end test should send (bid_limit_reached: 10,000
     // bids; too_many_pending: 17 requests; lot_not_open: serial lots;
     // score_decrement_too_small: decrement_from = best, where this config decrements from the
-    // bidder's own bid; already_bid: a sealed bid, which has its own end-to-end test). The
-    // core's own tests cover those (tests/scenarios).
+    // bidder's own bid; already_bid, not_offered_price: the sealed bid and the Dutch auction,
+    // which have their own end-to-end tests). The core's own tests cover those
+    // (tests/scenarios).
     let unreachable = [
         "already_bid",
+        "not_offered_price",
         "score_decrement_too_small",
         "time_went_back",
         "seq_went_back",
@@ -2155,6 +2157,53 @@ async fn auctioneers_see_which_suppliers_are_connected() {
     server.shutdown().await;
 }
 
+/// A server for one auction given as config text, on a manual clock a minute before its
+/// opening.
+struct Inline {
+    dir: PathBuf,
+    server: Server,
+    clock: Clock,
+    opens_at: i64,
+    tokens: BTreeMap<String, String>,
+}
+
+async fn start_inline(name: &str, text: &str) -> Inline {
+    let dir = crate::durability::tempdir(&format!("server/{name}"));
+    let config = dir.join("auction.toml");
+    std::fs::write(&config, text).unwrap();
+    let parsed = veiling::config::parse(text).unwrap();
+    let opens_at = parsed.rules.opens_at;
+    let clock = Clock::manual(opens_at - 60_000);
+    let mut opts = Options::new(vec![config], dir.join("data"));
+    opts.listen = "127.0.0.1:0".parse().unwrap();
+    opts.clock = clock.clone();
+    opts.limits = test_limits();
+    let server = server::start(opts).await.expect("server starts").0;
+    let path = dir
+        .join("data")
+        .join(&parsed.rules.auction_id)
+        .join("credentials.json");
+    let creds: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let tokens = creds["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap().to_string(),
+                p["token"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    Inline {
+        dir,
+        server,
+        clock,
+        opens_at,
+        tokens,
+    }
+}
+
 const SEALED_CONFIG: &str = r#"[auction]
 id = "sealed"
 title = "Sealed bid over the wire"
@@ -2200,33 +2249,15 @@ lots = ["lot-1"]
 /// refused with `already_bid`; the close opens them all at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sealed_bid_shows_nothing_until_the_close_opens_every_bid() {
-    let dir = crate::durability::tempdir("server/sealed");
-    let config = dir.join("sealed.toml");
-    std::fs::write(&config, SEALED_CONFIG).unwrap();
-    let parsed = veiling::config::parse(SEALED_CONFIG).unwrap();
-    let opens_at = parsed.rules.opens_at;
-    let clock = Clock::manual(opens_at - 60_000);
-    let mut opts = Options::new(vec![config], dir.join("data"));
-    opts.listen = "127.0.0.1:0".parse().unwrap();
-    opts.clock = clock.clone();
-    opts.limits = test_limits();
-    let server = server::start(opts).await.expect("server starts").0;
+    let Inline {
+        dir,
+        server,
+        clock,
+        opens_at,
+        tokens,
+    } = start_inline("sealed", SEALED_CONFIG).await;
     let addr = server.addr;
-    let creds: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("data/sealed/credentials.json")).unwrap(),
-    )
-    .unwrap();
-    let token = |id: &str| -> String {
-        creds["participants"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == id)
-            .unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let token = |id: &str| tokens[id].clone();
     let (mut s1, welcome) = Client::login(addr, &token("s1")).await;
     assert_eq!(welcome["format"], "sealed_bid");
     let (mut s2, _) = Client::login(addr, &token("s2")).await;
@@ -2309,5 +2340,112 @@ async fn a_sealed_bid_shows_nothing_until_the_close_opens_every_bid() {
     }
     server.shutdown().await;
     let (verdict, out) = crate::independent::python(&dir.join("data/sealed/live.log"), None, true);
+    assert_eq!(verdict, None, "{out}");
+}
+
+const DUTCH_CONFIG: &str = r#"[auction]
+id = "dutch"
+title = "Dutch auction over the wire"
+format = "dutch"
+opens_at = "2030-03-05T10:00"
+
+[timing]
+mode = "parallel"
+closes_at = "2030-03-05T10:30"
+
+[bids]
+
+[dutch]
+start_percent = "50"
+step_amount = "100.00"
+interval_s = 60
+
+[[lots]]
+id = "lot-1"
+name = "Lot one"
+ceiling = "1000.00"
+
+[[auctioneers]]
+id = "a1"
+name = "Auctioneer One"
+
+[[observers]]
+id = "obs"
+name = "Observer"
+
+[[suppliers]]
+id = "s1"
+name = "Supplier One"
+lots = ["lot-1"]
+
+[[suppliers]]
+id = "s2"
+name = "Supplier Two"
+lots = ["lot-1"]
+"#;
+
+/// The Dutch auction over the wire: everyone hears each offered price; a bid of another total
+/// is refused with the price; the first bid of the offered price wins and closes the lot at
+/// once for everyone; the next bidder finds it closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dutch_lot_goes_to_the_first_who_accepts_its_rising_price() {
+    let Inline {
+        dir,
+        server,
+        clock,
+        opens_at,
+        tokens,
+    } = start_inline("dutch", DUTCH_CONFIG).await;
+    let addr = server.addr;
+    let (mut s1, welcome) = Client::login(addr, &tokens["s1"]).await;
+    assert_eq!(welcome["format"], "dutch");
+    let (mut s2, _) = Client::login(addr, &tokens["s2"]).await;
+    let (mut obs, _) = Client::login(addr, &tokens["obs"]).await;
+    clock.set(opens_at);
+    let first = s1.recv_type("price").await;
+    assert_eq!(
+        (first["price"].as_str(), first["step"].as_u64()),
+        (Some("500.00"), Some(0))
+    );
+    let state = s1.recv_where(|m| m["type"] == "state").await;
+    let lot = &state["state"]["lots"][0];
+    assert_eq!(lot["offered_price"], "500.00");
+    assert_eq!(lot["next_price_at"], opens_at + 60_000);
+    assert_eq!(lot["max_admissible"], "500.00");
+    assert_eq!(lot["min_admissible"], "500.00");
+    let wrong = s1.bid("lot-1", "s1-a", "600.00").await;
+    assert_eq!(wrong["reason"], "not_offered_price", "{wrong}");
+    assert_eq!(wrong["details"]["price"], "500.00");
+    // Two steps later everyone hears 700.00, and s2 takes it first.
+    clock.set(opens_at + 120_000);
+    for c in [&mut s1, &mut s2, &mut obs] {
+        c.recv_where(|m| m["type"] == "price" && m["step"] == 2)
+            .await;
+    }
+    let won = s2.bid("lot-1", "s2-a", "700.00").await;
+    assert_eq!(won["type"], "accepted", "{won}");
+    assert_eq!(won["rank"], 1);
+    assert_eq!(
+        won["deadline"],
+        opens_at + 120_000,
+        "the lot closed with it"
+    );
+    let closed = s1
+        .recv_where(|m| m["type"] == "phase" && m["phase"] == "closed" && m.get("lot").is_some())
+        .await;
+    assert_eq!(closed["seq"], won["seq"], "closed by the acceptance itself");
+    assert_eq!(closed["at"], opens_at + 120_000);
+    let late = s1.bid("lot-1", "s1-b", "700.00").await;
+    assert_eq!(
+        late["reason"], "auction_ended",
+        "its only lot closed: {late}"
+    );
+    let o = obs
+        .recv_where(|m| m["type"] == "state" && m["state"]["lots"][0]["phase"] == "closed")
+        .await;
+    assert_eq!(o["state"]["lots"][0]["ladder"][0]["total"], "700.00");
+    assert!(o["state"]["lots"][0].get("offered_price").is_none());
+    server.shutdown().await;
+    let (verdict, out) = crate::independent::python(&dir.join("data/dutch/live.log"), None, true);
     assert_eq!(verdict, None, "{out}");
 }

@@ -3,7 +3,7 @@
 use veiling::core::*;
 use veiling::simulate::{Strategy, simulate, with_bidders};
 
-/// Three simulated auctions of the shipped configs (several lots, ranks, extensions, closes; best
+/// Four simulated auctions of the shipped configs (several lots, ranks, extensions, closes; best
 /// score shown and not, bidder count shown and not; line items and totals): the sample that
 /// tests of an encoding compare on, record by record or view by view.
 pub fn sample_runs() -> Vec<(&'static str, veiling::simulate::SimRun)> {
@@ -12,6 +12,8 @@ pub fn sample_runs() -> Vec<(&'static str, veiling::simulate::SimRun)> {
         ("ziekenvervoer-2021.toml", 4, Some(5)),
         // A single sealed bid: bids hidden until the close, one per supplier and lot.
         ("hulpmiddelen-2025-sealed.toml", 3, Some(6)),
+        // A Dutch auction: rising prices, the first taker closes the lot; serial lots.
+        ("rolstoelen-2026-dutch.toml", 3, Some(5)),
     ]
     .into_iter()
     .map(|(name, seed, bidders)| {
@@ -44,6 +46,7 @@ fn re_executing_the_inputs_gives_the_same_outcomes_and_state() {
         ("dieetvoeding-2024.toml", 5, Some(12)),
         ("ziekenvervoer-2021.toml", 3, Some(4)),
         ("hulpmiddelen-2025-sealed.toml", 2, Some(10)),
+        ("rolstoelen-2026-dutch.toml", 4, Some(8)),
     ] {
         let cfg = with_bidders(config(name), bidders).unwrap();
         let run = simulate(cfg, seed).unwrap();
@@ -168,5 +171,43 @@ fn a_sealed_bid_simulation_keeps_one_bid_per_supplier_and_lot() {
                 .all(|l| !l.ladder.is_empty()),
             "seed {seed}: the close opened every lot"
         );
+    }
+}
+
+/// A simulated Dutch auction: each lot offers rising prices at its own interval; a lot has at
+/// most one accepted bid, at exactly the price offered then, and closes at that moment.
+#[test]
+fn a_dutch_simulation_sells_each_lot_to_its_first_taker() {
+    let cfg = with_bidders(config("rolstoelen-2026-dutch.toml"), Some(6)).unwrap();
+    for seed in 1..=5 {
+        let run = simulate(cfg.clone(), seed).unwrap();
+        let mut offered: std::collections::BTreeMap<LotIx, Vec<(i64, rust_decimal::Decimal)>> =
+            Default::default();
+        let mut taken = std::collections::BTreeSet::new();
+        for step in &run.steps {
+            let Outcome::Accepted(events) = &step.outcome else {
+                continue;
+            };
+            for e in events {
+                match e {
+                    Event::PriceOffered { lot, at, price, .. } => {
+                        let prices = offered.entry(*lot).or_default();
+                        if let Some((_, last)) = prices.last() {
+                            assert!(price > last, "seed {seed}: the price rises");
+                        }
+                        prices.push((*at, *price));
+                    }
+                    Event::BidAccepted(b) => {
+                        assert!(taken.insert(b.lot), "seed {seed}: one taker per lot");
+                        let (_, now) = offered[&b.lot].last().copied().unwrap();
+                        assert_eq!(b.total, now, "seed {seed}: the offered price");
+                        assert!(events.iter().any(|x| matches!(x,
+                            Event::LotClosed { lot, at } if *lot == b.lot && *at == b.at)));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(!taken.is_empty(), "seed {seed}: someone took a lot");
     }
 }
