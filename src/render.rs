@@ -151,6 +151,16 @@ impl<'a> Renderer<'a> {
             Event::LotScheduled { lot, opens_at, .. } => {
                 format!("lot {} opens at {}", self.lot(*lot), self.time(*opens_at))
             }
+            Event::BidderDropped {
+                lot,
+                supplier,
+                step,
+                ..
+            } => format!(
+                "{} dropped out of lot {} (did not confirm step {step})",
+                self.supplier(*supplier),
+                self.lot(*lot)
+            ),
             Event::PriceOffered {
                 lot, price, step, ..
             } => format!("lot {} offers {price} (step {step})", self.lot(*lot)),
@@ -408,9 +418,14 @@ impl<'a> Renderer<'a> {
                 format!("score {score} equals the best score; ties at rank 1 are not allowed")
             }
             BidLimitReached { bids_max } => format!("at most {bids_max} bids per supplier per lot"),
-            NotOfferedPrice { offered, price } => format!(
-                "offered {offered}; a bid in a Dutch auction accepts the price offered now, {price}"
+            NotOfferedPrice { offered, price } => {
+                format!("offered {offered}; a bid must be the price the lot offers now, {price}")
+            }
+            DroppedOut { lot } => format!(
+                "dropped out of lot {}: a price was not confirmed in time, and that is for good",
+                self.lot(*lot)
             ),
+            AlreadyConfirmed { price } => format!("price {price} is already confirmed"),
             AlreadyBid { bid } => {
                 format!("a sealed bid is one bid per supplier per lot; yours is bid {bid}")
             }
@@ -596,6 +611,9 @@ impl<'a> Renderer<'a> {
                     );
                 }
                 (None, _) => line.push_str("; no standing bid"),
+            }
+            if lot.dropped {
+                line.push_str("; dropped out");
             }
             if let Some(best) = lot.best_score {
                 let _ = write!(line, "; best score {best}");

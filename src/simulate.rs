@@ -325,7 +325,8 @@ fn act(
         }
     }
     let deadline = lot_view.status.deadline.unwrap_or(t);
-    if bidder.strategy == Strategy::Sniper {
+    // Sniping is for a deadline a bid can beat; a price offered in steps has none.
+    if bidder.strategy == Strategy::Sniper && lot_view.status.offered_price.is_none() {
         let window = rules
             .format
             .rules()
@@ -338,7 +339,9 @@ fn act(
         }
     }
     let Some(max) = lot_view.max_admissible else {
-        bidder.next_at[l] = None;
+        // Nothing to bid now; a lot that offers prices in steps (a Japanese bidder who has
+        // confirmed this one) may ask again at the next.
+        bidder.next_at[l] = lot_view.status.next_price_at.filter(|_| !lot_view.dropped);
         return Ok(steps);
     };
     let walk_away = bidder.walk_away[l];
@@ -424,6 +427,12 @@ fn act(
     };
     let interval = rules.bids.bid_interval_min_ms;
     bidder.next_at[l] = Some(next_allowed.unwrap_or(t + pause.max(interval)).max(t + 1));
+    // A price offered in steps (a Japanese bidder confirms each one): come back soon after the
+    // next price, within the first quarter of its time.
+    if let Some(next) = lot_view.status.next_price_at {
+        let quarter = (next - t).max(4) / 4;
+        bidder.next_at[l] = Some(next + rng.range(1, quarter));
+    }
     Ok(steps)
 }
 

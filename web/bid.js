@@ -158,7 +158,7 @@ const DICT = {
     rank_sealed: 'bekend na de sluiting',
     rej_not_offered_price: 'Dit is een Hollandse veiling: u accepteert de prijs die nu wordt aangeboden, {price}, door precies die prijs te bieden; u bood {offered}. De prijs is misschien net gestegen.',
     offered: 'Aangeboden prijs',
-    next_price: 'Volgende (hogere) prijs om',
+    next_price: 'Volgende prijs om',
     st_dutch: 'Hollandse veiling: elk kavel biedt een prijs die stap voor stap stijgt. Wie die prijs als eerste accepteert (door precies die prijs te bieden), wint het kavel; het kavel sluit dan meteen.',
     st_sealed: 'Gesloten inschrijving: u brengt één bod per kavel uit. Niemand ziet biedingen, posities of de beste prijs tot het kavel sluit; dan worden alle biedingen tegelijk geopend.',
     rej_unknown: '{message}',
@@ -188,6 +188,12 @@ const DICT = {
     ev_voided_yours: 'Uw bod #{bid} op kavel {lot} is ongeldig verklaard. Reden: {reason}',
     ev_voided_other: 'Een bod van een andere leverancier op kavel {lot} is ongeldig verklaard; de posities zijn herberekend.',
     ev_disqualified: 'U bent gediskwalificeerd. Reden: {reason}',
+    ev_dropped: 'U bent uit kavel {lot}: u heeft de prijs van stap {step} niet op tijd bevestigd. Dat is definitief.',
+    st_japanese: 'Japanse veiling: elk kavel biedt een prijs die stap voor stap daalt. Bevestig elke prijs (door precies die prijs te bieden) vóór de volgende komt, anders valt u definitief af. Wie het langst blijft, wint.',
+    rej_dropped_out: 'U bent uit dit kavel: u heeft een prijs niet op tijd bevestigd, en dat is definitief.',
+    rej_already_confirmed: 'U heeft de prijs van {price} al bevestigd; wacht op de volgende prijs.',
+    confirmed_wait: 'U heeft deze prijs bevestigd. Bevestig de volgende prijs zodra die komt.',
+    rank_dropped: 'uitgevallen',
     ev_message: 'Bericht van de veilingmeester: {text}',
     ev_terminated: 'De veiling is beëindigd. Reden: {reason}',
     ev_result_won: 'Kavel {lot} is gegund: u heeft gewonnen (eindpositie {rank}).',
@@ -352,7 +358,7 @@ const DICT = {
     rank_sealed: 'known after the close',
     rej_not_offered_price: 'This is a Dutch auction: you accept the price offered now, {price}, by bidding exactly that price; you offered {offered}. The price may just have risen.',
     offered: 'Price offered',
-    next_price: 'Next (higher) price at',
+    next_price: 'Next price at',
     st_dutch: 'Dutch auction: each lot offers a price that rises step by step. The first to accept it (by bidding exactly that price) wins the lot, which then closes at once.',
     st_sealed: 'Sealed bid: you place one bid per lot. Nobody sees bids, ranks or the best price until the lot closes; then all bids are opened together.',
     rej_unknown: '{message}',
@@ -382,6 +388,12 @@ const DICT = {
     ev_voided_yours: 'Your bid #{bid} on lot {lot} was voided. Reason: {reason}',
     ev_voided_other: 'A bid of another supplier on lot {lot} was voided; the ranks were recomputed.',
     ev_disqualified: 'You have been disqualified. Reason: {reason}',
+    ev_dropped: 'You are out of lot {lot}: you did not confirm the price of step {step} in time. That is final.',
+    st_japanese: 'Japanese auction: each lot offers a price that falls step by step. Confirm each price (by bidding exactly it) before the next one comes, or you drop out for good. Who stays longest wins.',
+    rej_dropped_out: 'You are out of this lot: you did not confirm a price in time, and that is final.',
+    rej_already_confirmed: 'You already confirmed the price of {price}; wait for the next price.',
+    confirmed_wait: 'You confirmed this price. Confirm the next price as soon as it comes.',
+    rank_dropped: 'dropped out',
     ev_message: 'Message from the auctioneer: {text}',
     ev_terminated: 'The auction was terminated. Reason: {reason}',
     ev_result_won: 'Lot {lot} was awarded: you won (final rank {rank}).',
@@ -730,6 +742,7 @@ function renderBanner() {
   if (snap.disqualified) add('bad', 'st_disqualified', disqualifiedReason);
   if (welcome?.format === 'sealed_bid') add('warn', 'st_sealed');
   if (welcome?.format === 'dutch') add('warn', 'st_dutch');
+  if (welcome?.format === 'japanese') add('warn', 'st_japanese');
   switch (snap.phase) {
     case 'scheduled': add('warn', 'st_scheduled'); break;
     case 'paused': add('warn', 'st_paused', pauseReason); break;
@@ -770,7 +783,8 @@ function renderLot(ui, lot) {
   setText(ui.scoreHint, differs ? t('score_hint') : '');
   // A sealed bid: the rank is opened at the close, with everyone's.
   const sealed = welcome?.format === 'sealed_bid' && ['scheduled', 'open'].includes(lot.phase);
-  setText(ui.rank, lot.rank != null ? String(lot.rank) : sealed && lot.standing ? t('rank_sealed') : t('none'));
+  setText(ui.rank, lot.dropped ? t('rank_dropped')
+    : lot.rank != null ? String(lot.rank) : sealed && lot.standing ? t('rank_sealed') : t('none'));
   const lines = ui.hasLines ? standingLines(lot) : null;
   const linesSig = lines ? `${lang}:${lines.join(',')}` : '';
   if (ui.ownLines.dataset.sig !== linesSig) {
@@ -806,9 +820,10 @@ function renderLot(ui, lot) {
   }
 
   // What may be bid.
+  const confirmedNow = offered && lot.standing && decCmp(lot.standing.total, offered) === 0;
   setText(ui.max, lot.max_admissible
     ? t(ui.hasLines ? 'max_adm_lines' : 'max_adm', { amount: money(lot.max_admissible) })
-    : t('no_bid_now'));
+    : confirmedNow && lot.phase === 'open' ? t('confirmed_wait') : t('no_bid_now'));
   setText(ui.min, lot.min_admissible ? t('min_adm', { amount: money(lot.min_admissible) }) : '');
   ui.min.hidden = !lot.min_admissible;
   if (ui.hint) setText(ui.hint, t('bid_input_hint', { example: t('example') }));
@@ -1040,6 +1055,7 @@ function eventText(e) {
     case 'bid_voided':
       return m.yours ? t('ev_voided_yours', { lot, bid: m.bid ?? '?', reason: m.reason ?? '' }) : t('ev_voided_other', { lot });
     case 'disqualified': return t('ev_disqualified', { reason: m.reason });
+    case 'dropped': return t('ev_dropped', { lot, step: m.step });
     case 'message': return t('ev_message', { text: m.text });
     case 'terminated': return t('ev_terminated', { reason: m.reason });
     case 'result':
@@ -1062,7 +1078,7 @@ function renderEvents() {
   const fresh = [];
   for (const e of events) {
     if (have.has(e.key)) break;
-    const bad = ['terminated', 'disqualified'].includes(e.msg.type) || (e.msg.type === 'bid_voided' && e.msg.yours);
+    const bad = ['terminated', 'disqualified', 'dropped'].includes(e.msg.type) || (e.msg.type === 'bid_voided' && e.msg.yours);
     fresh.push(el('li', {
       'data-key': e.key,
       'data-type': e.msg.type,
@@ -1366,7 +1382,7 @@ function onMessage(m) {
       if (m.req_id === 'auth' || m.req_id === undefined) showGlobalError(m);
       return;
     case 'phase': case 'extended': case 'paused': case 'resumed': case 'bid_voided':
-    case 'disqualified': case 'message': case 'terminated': case 'result':
+    case 'disqualified': case 'message': case 'terminated': case 'result': case 'dropped':
       break;
     default:
       return;

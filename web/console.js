@@ -112,8 +112,9 @@ const DICT = {
     reserveNotMet: 'Reserveprijs niet gehaald.',
     ladderLabel: 'Ranglijst van perceel {lot}',
     ladderEmpty: 'Nog geen biedingen.',
-    offeredPrice: 'Aangeboden prijs (Hollandse veiling)',
+    offeredPrice: 'Aangeboden prijs',
     'ev.price': 'Perceel {lot} biedt nu {price} (stap {step}).',
+    'ev.dropped': 'Bieder {supplier} is uit perceel {lot}: stap {step} niet bevestigd.',
     ladderSealed: 'Gesloten inschrijving: de biedingen ({n} ontvangen) worden bij de sluiting geopend.',
     ladderSealedObserver: 'Gesloten inschrijving: de biedingen worden bij de sluiting geopend.',
     colRank: 'Rang',
@@ -312,8 +313,9 @@ const DICT = {
     reserveNotMet: 'Reserve not met.',
     ladderLabel: 'Ladder of lot {lot}',
     ladderEmpty: 'No bids yet.',
-    offeredPrice: 'Price offered (Dutch auction)',
+    offeredPrice: 'Price offered',
     'ev.price': 'Lot {lot} now offers {price} (step {step}).',
+    'ev.dropped': 'Bidder {supplier} is out of lot {lot}: step {step} not confirmed.',
     ladderSealed: 'Sealed bid: the bids ({n} received) are opened at the close.',
     ladderSealedObserver: 'Sealed bid: the bids are opened at the close.',
     colRank: 'Rank',
@@ -1444,6 +1446,8 @@ function feedText(entry) {
       return t('ev.bidVoided', { bid: m.bid ?? '?', supplier: who(m), lot: m.lot, reason: m.reason ?? '' });
     case 'disqualified':
       return t('ev.disqualified', { supplier: who(m), reason: m.reason ?? '' });
+    case 'dropped':
+      return t('ev.dropped', { supplier: m.supplier !== undefined || m.alias !== undefined ? who(m) : '—', lot: m.lot, step: m.step });
     case 'message':
       return t('ev.message', { text: m.text ?? '' });
     case 'terminated':

@@ -29,6 +29,7 @@ enum FormatKind {
     English,
     SealedBid,
     Dutch,
+    Japanese,
 }
 
 /// The default of `bids.confirm_drop_percent`: the bidder page asks before a drop of more than
@@ -280,6 +281,7 @@ impl Validator {
                 ("english", FormatKind::English),
                 ("sealed_bid", FormatKind::SealedBid),
                 ("dutch", FormatKind::Dutch),
+                ("japanese", FormatKind::Japanese),
             ],
         );
         let sealed = format == Some(FormatKind::SealedBid);
@@ -448,6 +450,41 @@ impl Validator {
                 "a Dutch lot closes at its first taker or at its deadline: leave out [soft_close]",
             );
         }
+        if format == Some(FormatKind::Japanese) && raw.soft_close.is_some() {
+            self.err(
+                "soft_close",
+                "a Japanese lot closes when its last bidders stay, at its floor or at its deadline: leave out [soft_close]",
+            );
+        }
+        let japanese = match (format, raw.japanese.as_ref()) {
+            (Some(FormatKind::Japanese), Some(j)) => self.japanese(j),
+            (Some(FormatKind::Japanese), None) => {
+                self.err(
+                    "japanese",
+                    "format = \"japanese\" needs [japanese]: interval_s and at least one [[japanese.stages]]",
+                );
+                None
+            }
+            (_, Some(_)) => {
+                self.err(
+                    "japanese",
+                    "[japanese] is only for auction.format = \"japanese\"",
+                );
+                None
+            }
+            (_, None) => None,
+        };
+        if format == Some(FormatKind::Japanese) {
+            if scoring.is_some_and(|s| s != Scoring::Price) {
+                self.err(
+                    "scoring.method",
+                    "a Japanese auction ends at one price for all who stay: only 'price' scoring applies",
+                );
+            }
+            if let (Some(j), Some(timing), Some(opens)) = (&japanese, &timing, opens_at) {
+                self.japanese_lots(j, &lots, &raw.lots, timing, opens);
+            }
+        }
         let dutch = match (format, raw.dutch.as_ref()) {
             (Some(FormatKind::Dutch), Some(d)) => self.dutch(d),
             (Some(FormatKind::Dutch), None) => {
@@ -492,6 +529,7 @@ impl Validator {
                     FormatKind::English => Format::English(EnglishRules { soft_close }),
                     FormatKind::SealedBid => Format::SealedBid,
                     FormatKind::Dutch => Format::Dutch(dutch?),
+                    FormatKind::Japanese => Format::Japanese(japanese?),
                 },
                 opens_at: opens_at?,
                 timing: timing?,
@@ -728,6 +766,151 @@ impl Validator {
         .filter(|_| (raw.step_amount.is_some() || raw.step_percent.is_some()) && raw.interval_s > 0)
     }
 
+    /// `[japanese]`: the interval and the stages of the fall.
+    fn japanese(&mut self, raw: &RawJapanese) -> Option<JapaneseRules> {
+        if raw.interval_s == 0 {
+            self.err("japanese.interval_s", "must be greater than 0");
+        }
+        if raw.stages.is_empty() {
+            self.err(
+                "japanese.stages",
+                "give at least one stage: step_amount, step_percent or both",
+            );
+        }
+        let mut ok = raw.interval_s > 0 && !raw.stages.is_empty();
+        let mut stages = Vec::new();
+        let mut last_until: Option<Decimal> = None;
+        for (i, st) in raw.stages.iter().enumerate() {
+            let path = format!("japanese.stages[{i}]");
+            let amount = st
+                .step_amount
+                .as_ref()
+                .and_then(|a| self.positive(&format!("{path}.step_amount"), a, None));
+            let percent = st
+                .step_percent
+                .as_ref()
+                .and_then(|p| self.percent(&format!("{path}.step_percent"), p));
+            if st.step_amount.is_none() && st.step_percent.is_none() {
+                self.err(
+                    &path,
+                    "state the fall per step: step_amount, step_percent or both",
+                );
+                ok = false;
+            }
+            let until = st
+                .until_percent
+                .as_ref()
+                .and_then(|u| self.percent(&format!("{path}.until_percent"), u));
+            let is_last = i + 1 == raw.stages.len();
+            match (st.until_percent.is_some(), is_last) {
+                (true, true) => {
+                    self.err(
+                        format!("{path}.until_percent"),
+                        "the last stage runs down to the floor: leave out its until_percent",
+                    );
+                    ok = false;
+                }
+                (false, false) => {
+                    self.err(
+                        format!("{path}.until_percent"),
+                        "every stage but the last says until which percentage of the ceiling it runs",
+                    );
+                    ok = false;
+                }
+                _ => {}
+            }
+            if let (Some(u), Some(prev)) = (until, last_until)
+                && u >= prev
+            {
+                self.err(
+                    format!("{path}.until_percent"),
+                    format!("{u}% is not below the stage before ({prev}%): the price only falls"),
+                );
+                ok = false;
+            }
+            last_until = until.or(last_until);
+            stages.push(JapaneseStage {
+                step_amount: amount,
+                step_percent: percent,
+                until_percent: until,
+            });
+        }
+        ok.then_some(JapaneseRules {
+            interval_ms: i64::from(raw.interval_s) * 1000,
+            stages,
+        })
+    }
+
+    /// Every Japanese lot: a floor to stop at, a total price, at most `DUTCH_STEPS_MAX` steps
+    /// from the ceiling to the floor, and time for them all before the first deadline.
+    fn japanese_lots(
+        &mut self,
+        japanese: &JapaneseRules,
+        lots: &[LotRules],
+        raw: &[RawLot],
+        timing: &LotTiming,
+        opens_at: TimeMs,
+    ) {
+        use crate::core::format::PriceSteps;
+        for (i, lot) in lots.iter().enumerate() {
+            if self.bad_ceilings.contains(&i) {
+                continue;
+            }
+            if raw.get(i).is_some_and(|r| !r.lines.is_empty()) {
+                self.err(
+                    format!("lots[{i}].lines"),
+                    "a Japanese lot offers one total price: leave out its line items",
+                );
+            }
+            if lot.floor.is_none() {
+                self.err(
+                    format!("lots[{i}].floor"),
+                    "a Japanese lot's price falls to its floor at most: give the lot a floor",
+                );
+                continue;
+            }
+            let Some(steps) = japanese.last_step(lot) else {
+                self.err(
+                    format!("lots[{i}]"),
+                    "the Japanese price step is 0 at this lot's price decimals",
+                );
+                continue;
+            };
+            if steps > limits::DUTCH_STEPS_MAX {
+                self.err(
+                    "japanese",
+                    format!(
+                        "lot '{}' needs more than {} steps from its ceiling to its floor: take larger steps",
+                        lot.id,
+                        limits::DUTCH_STEPS_MAX
+                    ),
+                );
+                continue;
+            }
+            let runs_ms = match *timing {
+                LotTiming::Parallel { closes_at } => closes_at - opens_at,
+                LotTiming::Staggered {
+                    first_closes_at,
+                    gap_ms,
+                } => first_closes_at + gap_ms * i as i64 - opens_at,
+                LotTiming::Serial { duration_ms, .. } => duration_ms,
+            };
+            let needed_ms = (i64::from(steps) + 1) * japanese.interval_ms;
+            if runs_ms < needed_ms {
+                self.err(
+                    format!("lots[{i}]"),
+                    format!(
+                        "the price of lot '{}' reaches its floor after {steps} step(s) of {} s, so the lot must run at least {} s for every price to be confirmed; it runs {} s",
+                        lot.id,
+                        japanese.interval_ms / 1000,
+                        needed_ms / 1000,
+                        runs_ms / 1000
+                    ),
+                );
+            }
+        }
+    }
+
     /// Every Dutch lot: one winner, a total price, a schedule that reaches the ceiling in at most
     /// `DUTCH_STEPS_MAX` steps and offers it for a whole interval before the first deadline.
     fn dutch_lots(
@@ -808,6 +991,9 @@ impl Validator {
             }
             Some(FormatKind::Dutch) => Some(
                 "a Dutch auction (auction.format = \"dutch\"): a bid accepts the price offered",
+            ),
+            Some(FormatKind::Japanese) => Some(
+                "a Japanese auction (auction.format = \"japanese\"): a bid confirms the price offered",
             ),
             _ => None,
         };

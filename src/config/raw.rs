@@ -12,6 +12,7 @@ pub struct RawConfig {
     pub bids: RawBids,
     pub soft_close: Option<RawSoftClose>,
     pub dutch: Option<RawDutch>,
+    pub japanese: Option<RawJapanese>,
     #[serde(default)]
     pub scoring: RawScoring,
     #[serde(default)]
@@ -97,6 +98,23 @@ pub struct RawDutch {
     pub step_amount: Option<String>,
     pub step_percent: Option<String>,
     pub interval_s: u32,
+}
+
+/// `[japanese]`: the falling price of `format = "japanese"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJapanese {
+    pub interval_s: u32,
+    #[serde(default)]
+    pub stages: Vec<RawJapaneseStage>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJapaneseStage {
+    pub step_amount: Option<String>,
+    pub step_percent: Option<String>,
+    pub until_percent: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,7 +2,8 @@
 //! and never matches on the format anywhere else.
 
 use super::rules::{
-    BidRules, DecrementFrom, DutchRules, EnglishRules, Format, LotRules, SoftClose, Ties,
+    BidRules, DecrementFrom, DutchRules, EnglishRules, Format, JapaneseRules, LotRules, SoftClose,
+    Ties,
 };
 use super::score::floor_to;
 use super::score::percent_of;
@@ -20,8 +21,10 @@ pub struct BidContext<'a> {
     /// The bidder's own standing bid on the lot: (total, score), and its number.
     pub own: Option<(Decimal, Decimal)>,
     pub own_bid: Option<Seq>,
-    /// The price the lot offers now (Dutch auction).
+    /// The price the lot offers now (Dutch and Japanese auctions).
     pub offered_price: Option<Decimal>,
+    /// Japanese auction: the bidder dropped out of this lot.
+    pub dropped: bool,
     /// The best standing score on the lot (any supplier, the bidder included).
     pub best_score: Option<Decimal>,
     /// The bidder's rank if this bid is accepted.
@@ -60,10 +63,39 @@ pub trait FormatRules {
     fn closes_on_accept(&self) -> bool {
         false
     }
-    /// The rising price schedule of a Dutch auction.
-    fn price_schedule(&self) -> Option<&DutchRules> {
+    /// A price the lot offers and changes by steps (Dutch: rising; Japanese: falling).
+    fn price_steps(&self) -> Option<&dyn PriceSteps> {
         None
     }
+    /// For people (reports): how the offered price moves, if the format offers one.
+    fn price_rule(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A step as the config states it: the larger of an amount and a percentage of the ceiling.
+fn step_text(amount: Option<Decimal>, percent: Option<Decimal>) -> String {
+    match (amount, percent) {
+        (Some(a), Some(p)) => format!("the larger of {a} and {p}% of the lot's ceiling"),
+        (Some(a), None) => a.to_string(),
+        (None, Some(p)) => format!("{p}% of the lot's ceiling"),
+        (None, None) => "none".into(),
+    }
+}
+
+fn seconds(ms: i64) -> String {
+    format!("{} s", ms / 1000)
+}
+
+/// A lot's price offered in steps, one every interval (the Dutch and the Japanese auction).
+pub trait PriceSteps {
+    fn interval_ms(&self) -> i64;
+    /// The price of step `k` (0: at the opening).
+    fn price(&self, lot: &LotRules, k: u32) -> Option<Decimal>;
+    /// The last step (the ceiling, or the floor).
+    fn last_step(&self, lot: &LotRules) -> Option<u32>;
+    /// Every active bidder must confirm each price or drop out (Japanese).
+    fn must_confirm(&self) -> bool;
 }
 
 impl DutchRules {
@@ -134,8 +166,156 @@ impl FormatRules for DutchRules {
         true
     }
 
-    fn price_schedule(&self) -> Option<&DutchRules> {
+    fn price_steps(&self) -> Option<&dyn PriceSteps> {
         Some(self)
+    }
+
+    fn price_rule(&self) -> Option<String> {
+        Some(format!(
+            "Dutch: starts at {}% of each lot's ceiling (at least its floor) and rises by {} every \
+             {}, up to the ceiling; a bid must equal the price offered at that moment, and the \
+             first such bid wins the lot and closes it",
+            self.start_percent,
+            step_text(self.step_amount, self.step_percent),
+            seconds(self.interval_ms)
+        ))
+    }
+}
+
+impl PriceSteps for DutchRules {
+    fn interval_ms(&self) -> i64 {
+        self.interval_ms
+    }
+
+    fn price(&self, lot: &LotRules, k: u32) -> Option<Decimal> {
+        DutchRules::price(self, lot, k)
+    }
+
+    fn last_step(&self, lot: &LotRules) -> Option<u32> {
+        self.steps_to_ceiling(lot)
+    }
+
+    fn must_confirm(&self) -> bool {
+        false
+    }
+}
+
+impl JapaneseRules {
+    /// The step down from `price`: the stage whose `until_percent` of the ceiling is still
+    /// below the price (the last stage otherwise); the larger of its amount and its percentage
+    /// of the ceiling, rounded down to the price decimals.
+    fn step_from(&self, lot: &LotRules, price: Decimal) -> Option<Decimal> {
+        let stage = self
+            .stages
+            .iter()
+            .find(|s| match s.until_percent {
+                Some(u) => percent_of(lot.ceiling, u).is_some_and(|until| price > until),
+                None => true,
+            })
+            .or(self.stages.last())?;
+        let amount = stage.step_amount.unwrap_or(Decimal::ZERO);
+        let percent = match stage.step_percent {
+            Some(p) => floor_to(percent_of(lot.ceiling, p)?, lot.price_decimals),
+            None => Decimal::ZERO,
+        };
+        Some(amount.max(percent))
+    }
+
+    /// The prices from the ceiling down to the floor (at most `limit + 1` of them).
+    fn walk(&self, lot: &LotRules, limit: u32) -> Option<Vec<Decimal>> {
+        let floor = lot.floor?;
+        let mut prices = vec![lot.ceiling];
+        let mut price = lot.ceiling;
+        while price > floor && prices.len() <= limit as usize {
+            let step = self.step_from(lot, price)?;
+            if step <= Decimal::ZERO {
+                return None;
+            }
+            price = price.checked_sub(step)?.max(floor);
+            prices.push(price);
+        }
+        Some(prices)
+    }
+}
+
+impl PriceSteps for JapaneseRules {
+    fn interval_ms(&self) -> i64 {
+        self.interval_ms
+    }
+
+    fn price(&self, lot: &LotRules, k: u32) -> Option<Decimal> {
+        self.walk(lot, k)?.get(k as usize).copied()
+    }
+
+    fn last_step(&self, lot: &LotRules) -> Option<u32> {
+        let prices = self.walk(lot, super::rules::limits::DUTCH_STEPS_MAX + 1)?;
+        u32::try_from(prices.len() - 1).ok()
+    }
+
+    fn must_confirm(&self) -> bool {
+        true
+    }
+}
+
+impl FormatRules for JapaneseRules {
+    fn check_bid(&self, ctx: &BidContext<'_>) -> Result<(), Rejection> {
+        if ctx.dropped {
+            return Err(Rejection::DroppedOut { lot: ctx.lot });
+        }
+        let price = ctx.offered_price.unwrap_or(Decimal::ZERO);
+        if ctx.total != price {
+            return Err(Rejection::NotOfferedPrice {
+                offered: ctx.total,
+                price,
+            });
+        }
+        if ctx.own.is_some_and(|(total, _)| total == price) {
+            return Err(Rejection::AlreadyConfirmed { price });
+        }
+        Ok(())
+    }
+
+    fn after_accept(&self, _ctx: &BidContext<'_>) -> Option<Event> {
+        None
+    }
+
+    fn hard_close(&self, _first_deadline: TimeMs) -> Option<TimeMs> {
+        None
+    }
+
+    fn describe(&self) -> &'static str {
+        "Japanese reverse auction: the offered price falls by a step every interval; every \
+         active bidder confirms each price or drops out for good; the last to stay win"
+    }
+
+    fn price_steps(&self) -> Option<&dyn PriceSteps> {
+        Some(self)
+    }
+
+    fn price_rule(&self) -> Option<String> {
+        let stages: Vec<String> = self
+            .stages
+            .iter()
+            .map(|s| match s.until_percent {
+                Some(u) => format!(
+                    "by {} while above {u}% of the ceiling",
+                    step_text(s.step_amount, s.step_percent)
+                ),
+                None => format!(
+                    "by {} down to the floor",
+                    step_text(s.step_amount, s.step_percent)
+                ),
+            })
+            .collect();
+        Some(format!(
+            "Japanese: starts at each lot's ceiling and falls every {}: {}; every bidder still in \
+             must confirm each price (bid exactly it) before the next, or drops out for good; the \
+             lot closes when at most its number of winners remain (they win, ranked by when \
+             they confirmed), at the floor, or when no one confirms a price (then those who \
+             confirmed the one before rank by when they did)",
+            seconds(self.interval_ms),
+            stages.join(", then ")
+        ))
     }
 }
 
@@ -178,6 +358,7 @@ impl Format {
             Format::English(english) => english,
             Format::SealedBid => &SealedBidRules,
             Format::Dutch(dutch) => dutch,
+            Format::Japanese(japanese) => japanese,
         }
     }
 
@@ -186,6 +367,7 @@ impl Format {
             Format::English(_) => "english",
             Format::SealedBid => "sealed_bid",
             Format::Dutch(_) => "dutch",
+            Format::Japanese(_) => "japanese",
         }
     }
 }

@@ -109,6 +109,8 @@ pub struct LotState {
     pub offered: Option<Offered>,
     /// When the lot closed: its deadline, or earlier when a Dutch lot found its taker.
     pub closed_at: Option<TimeMs>,
+    /// Japanese auction: per supplier, dropped out of this lot for good.
+    dropped: Vec<bool>,
 }
 
 /// A Dutch lot's current offer.
@@ -135,6 +137,7 @@ impl LotState {
             award: None,
             offered: None,
             closed_at: None,
+            dropped: vec![false; suppliers],
         }
     }
 
@@ -258,10 +261,51 @@ impl Auction {
         state.rank_of_bid(seq, bid.record.score)
     }
 
+    /// Japanese auction: the suppliers still in the lot (admitted, not disqualified, not
+    /// dropped out), in supplier order.
+    pub fn active_bidders(&self, lot: LotIx) -> Vec<SupplierIx> {
+        let Some(state) = self.lots.get(lot.ix()) else {
+            return Vec::new();
+        };
+        (0..self.rules.suppliers.len() as u32)
+            .map(SupplierIx)
+            .filter(|s| {
+                self.rules.suppliers[s.ix()].admitted_to(lot)
+                    && !self.is_disqualified(*s)
+                    && !state.dropped.get(s.ix()).copied().unwrap_or(false)
+            })
+            .collect()
+    }
+
+    /// Japanese auction: has the supplier dropped out of the lot?
+    pub fn is_dropped(&self, lot: LotIx, supplier: SupplierIx) -> bool {
+        self.lots
+            .get(lot.ix())
+            .and_then(|l| l.dropped.get(supplier.ix()).copied())
+            .unwrap_or(false)
+    }
+
     /// When the caller must send the next [`Command::Tick`]; `None` while nothing is scheduled
     /// (paused, or ended).
     pub fn next_deadline(&self) -> Option<TimeMs> {
-        Schedule::of(self).next_time(&self.rules)
+        // Asked before every input: without price steps, the openings and deadlines are all,
+        // and they are read in place.
+        if self.rules.format.rules().price_steps().is_some() {
+            return Schedule::times(self).next_time(&self.rules);
+        }
+        match self.phase {
+            AuctionPhase::Scheduled => Some(self.rules.opens_at),
+            AuctionPhase::Open => self
+                .lots
+                .iter()
+                .filter_map(|lot| match lot.phase {
+                    LotPhase::Scheduled => lot.opens_at,
+                    LotPhase::Open => lot.deadline,
+                    _ => None,
+                })
+                .min(),
+            _ => None,
+        }
     }
 
     /// Decide on one input. Never changes state: apply the returned events for that.
@@ -527,6 +571,7 @@ impl Auction {
             own,
             own_bid: own_seq,
             offered_price: state.offered.map(|o| o.price),
+            dropped: state.dropped.get(supplier.ix()).copied().unwrap_or(false),
             best_score: state.best_score(),
             rank_after: better as u32 + 1,
             bids: &self.rules.bids,
@@ -744,7 +789,7 @@ impl Auction {
         let mut events = Vec::new();
         // Each iteration opens or closes something (3 per lot plus the opening), or offers a
         // Dutch lot's next price (at most DUTCH_STEPS_MAX per lot): that bounds it.
-        let steps = if self.rules.format.rules().price_schedule().is_some() {
+        let steps = if self.rules.format.rules().price_steps().is_some() {
             limits::DUTCH_STEPS_MAX as usize
         } else {
             0
@@ -797,6 +842,18 @@ impl Auction {
                         step: *step,
                         since: *at,
                     });
+                }
+            }
+            Event::BidderDropped { lot, supplier, .. } => {
+                if let Some(state) = self.lots.get_mut(lot.ix()) {
+                    if let Some(flag) = state.dropped.get_mut(supplier.ix()) {
+                        *flag = true;
+                    }
+                    if let Some(seq) = state.standing.get_mut(supplier.ix()).and_then(Option::take)
+                        && let Some(bid) = self.bids.get(&seq)
+                    {
+                        state.ladder.remove(&(bid.record.score, seq));
+                    }
                 }
             }
             Event::BidAccepted(record) => self.apply_bid(record),
@@ -1040,8 +1097,12 @@ fn offer_total(lot: &LotRules, offer: &Offer) -> Result<(Vec<Decimal>, Decimal),
 struct Schedule {
     phase: AuctionPhase,
     lots: Vec<(LotPhase, Option<TimeMs>, Option<TimeMs>)>,
-    /// Dutch auction: per open lot, the step it offers now and since when.
+    /// Dutch and Japanese auctions: per open lot, the step it offers now and since when.
     steps: Vec<Option<(u32, TimeMs)>>,
+    /// Japanese auction: per lot, the suppliers still in it, and those of them who confirmed
+    /// the price offered now (in supplier order).
+    active: Vec<Vec<SupplierIx>>,
+    confirmed: Vec<Vec<SupplierIx>>,
 }
 
 /// What falls due on a lot.
@@ -1055,6 +1116,22 @@ enum Due {
 
 impl Schedule {
     fn of(auction: &Auction) -> Self {
+        // Who is still in and who confirmed: only a Japanese lot needs them.
+        let confirming = auction
+            .rules
+            .format
+            .rules()
+            .price_steps()
+            .is_some_and(|ps| ps.must_confirm());
+        Self::with(auction, confirming)
+    }
+
+    /// Only the times (what `next_time` reads): cheap enough for every input.
+    fn times(auction: &Auction) -> Self {
+        Self::with(auction, false)
+    }
+
+    fn with(auction: &Auction, confirming: bool) -> Self {
         Schedule {
             phase: auction.phase,
             lots: auction
@@ -1067,23 +1144,55 @@ impl Schedule {
                 .iter()
                 .map(|l| l.offered.map(|o| (o.step, o.since)))
                 .collect(),
+            active: (0..auction.lots.len())
+                .map(|i| {
+                    if confirming {
+                        auction.active_bidders(LotIx(i as u32))
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect(),
+            confirmed: auction
+                .lots
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    if !confirming {
+                        return Vec::new();
+                    }
+                    auction
+                        .active_bidders(LotIx(i as u32))
+                        .into_iter()
+                        .filter(|s| {
+                            l.offered.is_some_and(|o| {
+                                l.standing_of(*s)
+                                    .and_then(|seq| auction.bid(seq))
+                                    .is_some_and(|b| b.record.total == o.price)
+                            })
+                        })
+                        .collect()
+                })
+                .collect(),
         }
     }
 
     /// Everything the open auction has scheduled, as (time, lot, what).
     fn due_items(&self, rules: &Rules) -> Vec<(TimeMs, usize, Due)> {
-        let schedule = rules.format.rules().price_schedule();
+        let steps = rules.format.rules().price_steps();
         let mut items = Vec::new();
         for (i, (phase, opens_at, deadline)) in self.lots.iter().enumerate() {
             match phase {
                 LotPhase::Scheduled => items.extend(opens_at.map(|t| (t, i, Due::OpenOrClose))),
                 LotPhase::Open => {
                     items.extend(deadline.map(|t| (t, i, Due::OpenOrClose)));
-                    if let (Some(dutch), Some((step, since)), Some(lot), Some(deadline)) =
-                        (schedule, self.steps[i], rules.lots.get(i), deadline)
-                        && dutch.steps_to_ceiling(lot).is_some_and(|last| step < last)
+                    // The next price; in a Japanese auction also the end of the last one,
+                    // when the bidders who did not confirm it drop out.
+                    if let (Some(ps), Some((step, since)), Some(lot), Some(deadline)) =
+                        (steps, self.steps[i], rules.lots.get(i), deadline)
+                        && (ps.must_confirm() || ps.last_step(lot).is_some_and(|last| step < last))
                     {
-                        let next = since.saturating_add(dutch.interval_ms);
+                        let next = since.saturating_add(ps.interval_ms());
                         // A price due at the deadline is never offered: the lot closes.
                         if next < *deadline {
                             items.push((next, i, Due::Step));
@@ -1114,8 +1223,8 @@ impl Schedule {
             deadline,
             hard_close: format.hard_close(deadline),
         }];
-        if let (Some(dutch), Some(lot_rules)) = (format.price_schedule(), rules.lots.get(lot))
-            && let Some(price) = dutch.price(lot_rules, 0)
+        if let (Some(ps), Some(lot_rules)) = (format.price_steps(), rules.lots.get(lot))
+            && let Some(price) = ps.price(lot_rules, 0)
         {
             events.push(Event::PriceOffered {
                 lot: LotIx(lot as u32),
@@ -1169,23 +1278,7 @@ impl Schedule {
                     return Vec::new();
                 };
                 if what == Due::Step {
-                    let (Some(dutch), Some((step, _)), Some(lot)) = (
-                        rules.format.rules().price_schedule(),
-                        self.steps[i],
-                        rules.lots.get(i),
-                    ) else {
-                        return Vec::new();
-                    };
-                    return dutch
-                        .price(lot, step + 1)
-                        .map(|price| Event::PriceOffered {
-                            lot: LotIx(i as u32),
-                            at: t,
-                            price,
-                            step: step + 1,
-                        })
-                        .into_iter()
-                        .collect();
+                    return self.step(rules, i, t);
                 }
                 if self.lots[i].0 == LotPhase::Scheduled {
                     let duration = match rules.timing {
@@ -1198,6 +1291,56 @@ impl Schedule {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// A price step falls due on lot `i` at `t`. Dutch: the next, higher price. Japanese: the
+    /// price offered until now ends; if no one confirmed it the lot closes as it stood (those
+    /// who confirmed the price before rank by the time they did); otherwise who did not confirm
+    /// drops out, and the lot closes when at most `winners` remain or at its floor, or else
+    /// offers the next, lower price.
+    fn step(&self, rules: &Rules, i: usize, t: TimeMs) -> Vec<Event> {
+        let (Some(ps), Some((step, _)), Some(lot_rules)) = (
+            rules.format.rules().price_steps(),
+            self.steps[i],
+            rules.lots.get(i),
+        ) else {
+            return Vec::new();
+        };
+        let lot = LotIx(i as u32);
+        let next = |events: &mut Vec<Event>| {
+            if let Some(price) = ps.price(lot_rules, step + 1) {
+                events.push(Event::PriceOffered {
+                    lot,
+                    at: t,
+                    price,
+                    step: step + 1,
+                });
+            }
+        };
+        let mut events = Vec::new();
+        if !ps.must_confirm() {
+            next(&mut events);
+            return events;
+        }
+        let confirmed = &self.confirmed[i];
+        if confirmed.is_empty() {
+            return self.close(rules, i, t);
+        }
+        for s in self.active[i].iter().filter(|s| !confirmed.contains(s)) {
+            events.push(Event::BidderDropped {
+                lot,
+                at: t,
+                supplier: *s,
+                step,
+            });
+        }
+        let at_floor = ps.last_step(lot_rules).is_none_or(|last| step >= last);
+        if confirmed.len() <= lot_rules.winners as usize || at_floor {
+            events.extend(self.close(rules, i, t));
+        } else {
+            next(&mut events);
+        }
+        events
     }
 
     /// Lot `i` closes at `t` (its deadline, or a Dutch acceptance): the close, the next serial
@@ -1251,6 +1394,10 @@ impl Schedule {
             }
             Event::PriceOffered { lot, at, step, .. } => {
                 self.steps[lot.ix()] = Some((*step, *at));
+                self.confirmed[lot.ix()].clear();
+            }
+            Event::BidderDropped { lot, supplier, .. } => {
+                self.active[lot.ix()].retain(|s| s != supplier);
             }
             _ => {}
         }

@@ -65,6 +65,25 @@ pub enum Format {
     /// every interval; the first supplier to accept (bid exactly the offered price) wins the lot
     /// at that price, which closes it; no taker by the deadline, no winner.
     Dutch(DutchRules),
+    /// Japanese reverse auction: each lot offers a price that falls from its ceiling by a step
+    /// (in stages) every interval; every active bidder must confirm each price (bid exactly it)
+    /// or drop out for good; the lot ends when at most `winners` bidders remain, or at the floor.
+    Japanese(JapaneseRules),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JapaneseRules {
+    pub interval_ms: i64,
+    /// In order: each stage's step applies while the price is above its `until_percent` of the
+    /// ceiling; the last stage (without one) runs to the floor.
+    pub stages: Vec<JapaneseStage>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JapaneseStage {
+    pub step_amount: Option<Decimal>,
+    pub step_percent: Option<Decimal>,
+    pub until_percent: Option<Decimal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -189,6 +189,14 @@ pub enum Event {
         price: Decimal,
         step: u32,
     },
+    /// Japanese auction: `supplier` did not confirm the price of `step` in time and is out of
+    /// the lot for good (its bids leave the ladder).
+    BidderDropped {
+        lot: LotIx,
+        at: TimeMs,
+        supplier: SupplierIx,
+        step: u32,
+    },
     /// A serial lot is scheduled to open when its predecessor has closed.
     LotScheduled {
         lot: LotIx,
@@ -389,9 +397,17 @@ pub enum Rejection {
     AlreadyBid {
         bid: Seq,
     },
-    /// Dutch auction: a bid must be exactly the price the lot offers now.
+    /// Dutch and Japanese auctions: a bid must be exactly the price the lot offers now.
     NotOfferedPrice {
         offered: Decimal,
+        price: Decimal,
+    },
+    /// Japanese auction: the supplier dropped out of the lot (it missed a price).
+    DroppedOut {
+        lot: LotIx,
+    },
+    /// Japanese auction: the supplier already confirmed the price offered now.
+    AlreadyConfirmed {
         price: Decimal,
     },
     // ---- auctioneer actions
@@ -475,6 +491,8 @@ impl Rejection {
             BidLimitReached { .. } => "bid_limit_reached",
             AlreadyBid { .. } => "already_bid",
             NotOfferedPrice { .. } => "not_offered_price",
+            DroppedOut { .. } => "dropped_out",
+            AlreadyConfirmed { .. } => "already_confirmed",
             ReasonRequired => "reason_required",
             TextTooLong { .. } => "text_too_long",
             NotPaused => "not_paused",
@@ -503,6 +521,7 @@ impl Event {
             | LotOpened { at, .. }
             | LotScheduled { at, .. }
             | PriceOffered { at, .. }
+            | BidderDropped { at, .. }
             | LotExtended { at, .. }
             | LotClosed { at, .. }
             | AuctionClosed { at }

@@ -56,6 +56,8 @@ pub struct SupplierLotView {
     pub max_admissible: Option<Decimal>,
     /// The lowest total the typing-error guard admits now, if any.
     pub min_admissible: Option<Decimal>,
+    /// Japanese auction: the supplier dropped out of the lot.
+    pub dropped: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -207,10 +209,11 @@ impl Auction {
     pub fn next_price_at(&self, lot: LotIx) -> Option<TimeMs> {
         let state = self.lot(lot)?;
         let offered = state.offered?;
-        let dutch = self.rules().format.rules().price_schedule()?;
-        let last = dutch.steps_to_ceiling(self.rules().lots.get(lot.ix())?)?;
-        let next = offered.since.saturating_add(dutch.interval_ms);
-        (offered.step < last && state.deadline.is_some_and(|d| next < d)).then_some(next)
+        let steps = self.rules().format.rules().price_steps()?;
+        let last = steps.last_step(self.rules().lots.get(lot.ix())?)?;
+        let next = offered.since.saturating_add(steps.interval_ms());
+        ((offered.step < last || steps.must_confirm()) && state.deadline.is_some_and(|d| next < d))
+            .then_some(next)
     }
 
     /// Before the auction opens: when a lot that opens with it will open (every lot, except the
@@ -297,6 +300,7 @@ impl Auction {
                     && self.phase() == AuctionPhase::Open
                     && supplier_rules.admitted_to(lot)
                     && !self.is_disqualified(supplier)
+                    && !self.is_dropped(lot, supplier)
                     && (standing.is_none() || rules.format.rules().may_bid_again());
                 let decimals = total_decimals(lot_rules);
                 let max_admissible = biddable.then(|| {
@@ -316,9 +320,18 @@ impl Auction {
                     }
                     max
                 });
-                // A Dutch lot takes exactly the price it offers now.
-                let offered = state.offered.map(|o| o.price).filter(|_| biddable);
-                let max_admissible = offered.or(max_admissible);
+                // A Dutch or Japanese lot takes exactly the price it offers now (a Japanese
+                // bidder confirms each price once).
+                let offered = state
+                    .offered
+                    .map(|o| o.price)
+                    .filter(|p| biddable && standing.is_none_or(|(total, _)| total != *p));
+                let biddable = biddable && (state.offered.is_none() || offered.is_some());
+                let max_admissible = if state.offered.is_some() {
+                    offered
+                } else {
+                    max_admissible
+                };
                 let min_admissible = biddable
                     .then(|| {
                         let guard =
@@ -346,6 +359,7 @@ impl Auction {
                         .then(|| state.bidder_count()),
                     max_admissible,
                     min_admissible,
+                    dropped: self.is_dropped(lot, supplier),
                 })
             })
             .collect();

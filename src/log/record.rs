@@ -291,6 +291,13 @@ pub fn event_json(event: &Event, names: &Names<'_>) -> Value {
         Event::LotScheduled { lot, at, opens_at } => {
             json!({"event": "lot_scheduled", "lot": names.lot(*lot), "at": at, "opens_at": opens_at})
         }
+        Event::BidderDropped {
+            lot,
+            at,
+            supplier,
+            step,
+        } => json!({"event": "bidder_dropped", "lot": names.lot(*lot), "at": at,
+                    "supplier": names.supplier(*supplier), "step": step}),
         Event::PriceOffered {
             lot,
             at,
@@ -469,6 +476,8 @@ pub fn rejection_json(r: &Rejection, names: &Names<'_>) -> Value {
         NotOfferedPrice { offered, price } => {
             json!({"offered": dec(*offered), "price": dec(*price)})
         }
+        DroppedOut { lot } => json!({"lot": names.lot(*lot)}),
+        AlreadyConfirmed { price } => json!({"price": dec(*price)}),
         ExtensionOutOfRange { by_ms, max_ms } => json!({"by_ms": by_ms, "max_ms": max_ms}),
         UnknownBid { bid } | BidAlreadyVoided { bid } => json!({"bid": bid}),
         UnknownRequest { request }

@@ -816,27 +816,11 @@ impl<'a> Run<'a> {
             (None, Some(p)) => format!("{p}% of the reference"),
             (None, None) => "none".into(),
         };
-        if let Some(d) = self.rules.format.rules().price_schedule() {
-            let step = match (d.step_amount, d.step_percent) {
-                (Some(a), Some(p)) => format!("the larger of {a} and {p}% of the lot's ceiling"),
-                (Some(a), None) => a.to_string(),
-                (None, Some(p)) => format!("{p}% of the lot's ceiling"),
-                (None, None) => "none".into(),
-            };
-            kv(
-                o,
-                "Offered price (Dutch)",
-                &escape(&format!(
-                    "starts at {}% of each lot's ceiling (at least its floor) and rises by {step} \
-                     every {}, up to the ceiling; a bid must equal the price offered at that \
-                     moment, and the first such bid wins the lot and closes it",
-                    d.start_percent,
-                    format_duration(d.interval_ms)
-                )),
-            );
+        if let Some(rule) = self.rules.format.rules().price_rule() {
+            kv(o, "Offered price", &escape(&rule));
         }
         if self.rules.format.rules().may_bid_again()
-            && self.rules.format.rules().price_schedule().is_none()
+            && self.rules.format.rules().price_steps().is_none()
         {
             kv(o, "Minimum decrement (step)", &escape(&step));
             kv(

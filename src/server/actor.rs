@@ -628,7 +628,10 @@ fn event_audience(event: &Event, role: Role) -> Audience {
     match (role, event) {
         (
             Role::Supplier(_),
-            Event::BidVoided { .. } | Event::SupplierDisqualified { .. } | Event::LotAwarded { .. },
+            Event::BidVoided { .. }
+            | Event::SupplierDisqualified { .. }
+            | Event::BidderDropped { .. }
+            | Event::LotAwarded { .. },
         ) => audience(role),
         (Role::Supplier(_), _) => Audience::Suppliers,
         _ => audience(role),

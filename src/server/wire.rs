@@ -221,7 +221,7 @@ pub const SERVER: &[MsgSpec] = &[
             ),
             req(
                 "format",
-                Kind::Enum(&["english", "sealed_bid", "dutch"]),
+                Kind::Enum(&["english", "sealed_bid", "dutch", "japanese"]),
                 "The auction format (docs/config.md): what a bidder may do and see.",
             ),
             req(
@@ -446,6 +446,20 @@ pub const SERVER: &[MsgSpec] = &[
             opt("alias", Kind::Str, "Observers: the alias."),
             SUPPLIER_ID,
             req("reason", Kind::Str, "The reason."),
+        ],
+    },
+    MsgSpec {
+        ty: "dropped",
+        doc: "Japanese auction: a bidder did not confirm a price and is out of the lot for good \
+              (sent to that supplier, observers, auctioneers).",
+        fields: &[
+            SEQ,
+            AT,
+            req("lot", Kind::Str, "Lot id."),
+            req("step", Kind::Int, "The price step it did not confirm."),
+            opt("you", Kind::Bool, "For a supplier: it is you."),
+            opt("alias", Kind::Str, "Observers: the alias."),
+            SUPPLIER_ID,
         ],
     },
     MsgSpec {
@@ -1028,6 +1042,9 @@ pub fn supplier_state(auction: &Auction, supplier: SupplierIx, full: bool) -> Va
             if let Some(d) = l.min_admissible {
                 m.insert("min_admissible".into(), json!(d.to_string()));
             }
+            if l.dropped {
+                m.insert("dropped".into(), json!(true));
+            }
             if full {
                 let own: Vec<Value> = l
                     .own_bids
@@ -1237,6 +1254,9 @@ impl<'a> LeanSupplierStates<'a> {
             if let Some(d) = l.min_admissible {
                 let _ = write!(out, r#","min_admissible":"{d}""#);
             }
+            if l.dropped {
+                out.push_str(r#","dropped":true"#);
+            }
             out.push('}');
         }
         out.push_str("]}}");
@@ -1438,6 +1458,28 @@ pub fn notices(seq: Seq, event: &Event, role: Role, auction: &Auction) -> Option
                 Role::Supplier(s) if s == *supplier => v["you"] = json!(true),
                 Role::Supplier(_) => return None,
                 Role::Observer(_) => v["alias"] = json!(alias(*supplier)),
+                Role::Auctioneer(_) | Role::Auditor => v["supplier"] = json!(sup_id(*supplier)),
+            }
+            v
+        }
+        Event::BidderDropped {
+            lot,
+            at,
+            supplier,
+            step,
+        } => {
+            let mut v = json!({"type": "dropped", "seq": seq, "at": at, "lot": lot_id(*lot),
+                               "step": step});
+            match role {
+                Role::Supplier(s) if s == *supplier => v["you"] = json!(true),
+                Role::Supplier(_) => return None,
+                // A bidder who never bid has no alias yet: the observers learn only that one
+                // dropped out.
+                Role::Observer(_) => {
+                    if auction.alias_of(*supplier).is_some() {
+                        v["alias"] = json!(alias(*supplier));
+                    }
+                }
                 Role::Auctioneer(_) | Role::Auditor => v["supplier"] = json!(sup_id(*supplier)),
             }
             v

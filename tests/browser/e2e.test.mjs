@@ -457,3 +457,32 @@ test('a Dutch auction: the page offers the rising price, and accepting it wins a
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a Japanese auction: the page offers the falling price, confirming it waits for the next', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veiling-e2e-japanese-'));
+  const japanese = await startServer(0, path.join(root, 'auction-configs/verbandmiddelen-2026-japanese.toml'), dir);
+  try {
+    const c = readCredentials(dir, 'verbandmiddelen-2026-japanese');
+    const context = await browser.newContext({ locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+    const page = await context.newPage();
+    await page.goto(`${japanese.base}/bid#token=${c['wondzorg-direct']}`);
+    await connected(page);
+    await expectText(page.getByTestId('auction-status'), /Japanse veiling/);
+    await lotOpen(page, 'perceel-schuimverband');
+    const card = lot(page, 'perceel-schuimverband');
+    await expectText(card.getByTestId('offered-price'), /780\.000,00/);
+    await card.getByTestId('bid-submit').click();
+    await expectAttr(card.getByTestId('answer'), 'data-kind', 'accepted');
+    await expectText(card.getByTestId('max-admissible'), /bevestigd/);
+    await shot(page, '16-japanese-bidder');
+    await axe(page, 'bidder page, Japanese auction');
+    const con = await context.newPage();
+    await con.goto(`${japanese.base}/console#token=${c['inkoper-hulpmiddelen']}`);
+    await connected(con);
+    await expectText(lot(con, 'perceel-schuimverband').getByTestId('offered-price'), /780\.000,00/);
+    await context.close();
+  } finally {
+    await stopServer(japanese);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -391,3 +391,12 @@ fn a_dutch_report_states_its_price_schedule() {
     assert!(html.contains("starts at 50% of each lot"));
     assert!(!html.contains("Minimum decrement"));
 }
+
+#[test]
+fn a_japanese_report_states_its_falling_price() {
+    let (bytes, _) = run_scenario("japanese.script", "japanese");
+    let html = render(&bytes, None, "japanese.log").unwrap();
+    assert!(html.contains("Replay OK"));
+    assert!(html.contains("Japanese reverse auction"));
+    assert!(html.contains("while above 80% of the ceiling"));
+}

@@ -776,12 +776,14 @@ async fn every_rejection_reason_reachable_over_the_wire_arrives_typed_with_its_n
     // and the rest need more than an end-to-end test should send (bid_limit_reached: 10,000
     // bids; too_many_pending: 17 requests; lot_not_open: serial lots;
     // score_decrement_too_small: decrement_from = best, where this config decrements from the
-    // bidder's own bid; already_bid, not_offered_price: the sealed bid and the Dutch auction,
-    // which have their own end-to-end tests). The core's own tests cover those
+    // bidder's own bid; already_bid, not_offered_price, dropped_out, already_confirmed: the
+    // sealed bid, the Dutch and the Japanese auction, which have their own end-to-end tests). The core's own tests cover those
     // (tests/scenarios).
     let unreachable = [
         "already_bid",
         "not_offered_price",
+        "dropped_out",
+        "already_confirmed",
         "score_decrement_too_small",
         "time_went_back",
         "seq_went_back",
@@ -2447,5 +2449,130 @@ async fn a_dutch_lot_goes_to_the_first_who_accepts_its_rising_price() {
     assert!(o["state"]["lots"][0].get("offered_price").is_none());
     server.shutdown().await;
     let (verdict, out) = crate::independent::python(&dir.join("data/dutch/live.log"), None, true);
+    assert_eq!(verdict, None, "{out}");
+}
+
+const JAPANESE_CONFIG: &str = r#"[auction]
+id = "japanese"
+title = "Japanese auction over the wire"
+format = "japanese"
+opens_at = "2030-03-05T10:00"
+
+[timing]
+mode = "parallel"
+closes_at = "2030-03-05T10:30"
+
+[bids]
+
+[japanese]
+interval_s = 60
+
+[[japanese.stages]]
+step_amount = "100.00"
+
+[[lots]]
+id = "lot-1"
+name = "Lot one"
+ceiling = "1000.00"
+floor = "500.00"
+
+[[auctioneers]]
+id = "a1"
+name = "Auctioneer One"
+
+[[observers]]
+id = "obs"
+name = "Observer"
+
+[[suppliers]]
+id = "s1"
+name = "Supplier One"
+lots = ["lot-1"]
+
+[[suppliers]]
+id = "s2"
+name = "Supplier Two"
+lots = ["lot-1"]
+
+[[suppliers]]
+id = "s3"
+name = "Supplier Three"
+lots = ["lot-1"]
+"#;
+
+/// The Japanese auction over the wire: everyone hears the falling price; a confirmation twice
+/// is refused; who misses a price drops out (told alone, and the observers by alias), and is
+/// refused after; the lot closes when one bidder stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_japanese_lot_drops_who_does_not_confirm_and_closes_on_the_last_one() {
+    let Inline {
+        dir,
+        server,
+        clock,
+        opens_at,
+        tokens,
+    } = start_inline("japanese", JAPANESE_CONFIG).await;
+    let addr = server.addr;
+    let (mut s1, welcome) = Client::login(addr, &tokens["s1"]).await;
+    assert_eq!(welcome["format"], "japanese");
+    let (mut s2, _) = Client::login(addr, &tokens["s2"]).await;
+    let (mut s3, _) = Client::login(addr, &tokens["s3"]).await;
+    let (mut obs, _) = Client::login(addr, &tokens["obs"]).await;
+    let (mut a1, _) = Client::login(addr, &tokens["a1"]).await;
+    clock.set(opens_at);
+    for c in [&mut s1, &mut s2, &mut s3] {
+        let p = c.recv_type("price").await;
+        assert_eq!(p["price"], "1000.00");
+    }
+    // Step 0: s1 and s2 confirm, s3 does not.
+    assert_eq!(s1.bid("lot-1", "s1-0", "1000.00").await["type"], "accepted");
+    let twice = s1.bid("lot-1", "s1-0b", "1000.00").await;
+    assert_eq!(twice["reason"], "already_confirmed", "{twice}");
+    assert_eq!(s2.bid("lot-1", "s2-0", "1000.00").await["type"], "accepted");
+    let state = s1.request(json!({"type": "state"})).await;
+    let lot = &state["state"]["lots"][0];
+    assert!(
+        lot.get("max_admissible").is_none(),
+        "confirmed: nothing to bid now: {lot}"
+    );
+    assert_eq!(lot["next_price_at"], opens_at + 60_000);
+    clock.set(opens_at + 60_000);
+    let dropped = s3.recv_type("dropped").await;
+    assert_eq!(dropped["you"], true);
+    assert_eq!(dropped["step"], 0);
+    // s3 never bid, so it has no alias: the observer learns only that a bidder dropped out.
+    let seen = obs.recv_type("dropped").await;
+    assert!(seen.get("alias").is_none(), "{seen}");
+    assert_eq!(a1.recv_type("dropped").await["supplier"], "s3");
+    let late = s3.bid("lot-1", "s3-1", "900.00").await;
+    assert_eq!(late["reason"], "dropped_out", "{late}");
+    let state = s3.request(json!({"type": "state"})).await;
+    assert_eq!(state["state"]["lots"][0]["dropped"], true);
+    // Step 1 (900.00): only s2 confirms; at its end s1 drops and s2 stays alone: it wins.
+    s2.recv_where(|m| m["type"] == "price" && m["step"] == 1)
+        .await;
+    assert_eq!(s2.bid("lot-1", "s2-1", "900.00").await["type"], "accepted");
+    clock.set(opens_at + 120_000);
+    assert_eq!(s1.recv_type("dropped").await["step"], 1);
+    let seen = obs.recv_type("dropped").await;
+    assert_eq!(seen["alias"], "A", "s1 bid first: {seen}");
+    let closed = obs
+        .recv_where(|m| m["type"] == "state" && m["state"]["lots"][0]["phase"] == "closed")
+        .await;
+    let ladder = closed["state"]["lots"][0]["ladder"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        ladder.len(),
+        1,
+        "who dropped out left the ladder: {ladder:?}"
+    );
+    assert_eq!(ladder[0]["total"], "900.00");
+    // Nobody but the one who dropped, the observers and the insiders heard of a drop.
+    assert!(!s2.raw.iter().any(|m| m.contains(r#""type":"dropped""#)));
+    server.shutdown().await;
+    let (verdict, out) =
+        crate::independent::python(&dir.join("data/japanese/live.log"), None, true);
     assert_eq!(verdict, None, "{out}");
 }

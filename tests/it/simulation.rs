@@ -3,7 +3,7 @@
 use veiling::core::*;
 use veiling::simulate::{Strategy, simulate, with_bidders};
 
-/// Four simulated auctions of the shipped configs (several lots, ranks, extensions, closes; best
+/// Five simulated auctions of the shipped configs (several lots, ranks, extensions, closes; best
 /// score shown and not, bidder count shown and not; line items and totals): the sample that
 /// tests of an encoding compare on, record by record or view by view.
 pub fn sample_runs() -> Vec<(&'static str, veiling::simulate::SimRun)> {
@@ -14,6 +14,8 @@ pub fn sample_runs() -> Vec<(&'static str, veiling::simulate::SimRun)> {
         ("hulpmiddelen-2025-sealed.toml", 3, Some(6)),
         // A Dutch auction: rising prices, the first taker closes the lot; serial lots.
         ("rolstoelen-2026-dutch.toml", 3, Some(5)),
+        // A Japanese auction: falling prices confirmed or dropped; two winners per lot.
+        ("verbandmiddelen-2026-japanese.toml", 4, Some(6)),
     ]
     .into_iter()
     .map(|(name, seed, bidders)| {
@@ -47,6 +49,7 @@ fn re_executing_the_inputs_gives_the_same_outcomes_and_state() {
         ("ziekenvervoer-2021.toml", 3, Some(4)),
         ("hulpmiddelen-2025-sealed.toml", 2, Some(10)),
         ("rolstoelen-2026-dutch.toml", 4, Some(8)),
+        ("verbandmiddelen-2026-japanese.toml", 5, Some(8)),
     ] {
         let cfg = with_bidders(config(name), bidders).unwrap();
         let run = simulate(cfg, seed).unwrap();
@@ -210,4 +213,55 @@ fn a_dutch_simulation_sells_each_lot_to_its_first_taker() {
         }
         assert!(!taken.is_empty(), "seed {seed}: someone took a lot");
     }
+}
+
+/// A simulated Japanese auction: prices fall; who drops out never bids again on the lot; the
+/// winners of a lot all confirmed its last price.
+#[test]
+fn a_japanese_simulation_keeps_who_drops_out_out() {
+    let cfg = with_bidders(config("verbandmiddelen-2026-japanese.toml"), Some(8)).unwrap();
+    let mut drops = 0;
+    for seed in 1..=6 {
+        let run = simulate(cfg.clone(), seed).unwrap();
+        let mut out = std::collections::BTreeSet::new();
+        let mut last_price: std::collections::BTreeMap<LotIx, rust_decimal::Decimal> =
+            Default::default();
+        for step in &run.steps {
+            let Outcome::Accepted(events) = &step.outcome else {
+                continue;
+            };
+            for e in events {
+                match e {
+                    Event::PriceOffered { lot, price, .. } => {
+                        if let Some(before) = last_price.insert(*lot, *price) {
+                            assert!(*price < before, "seed {seed}: the price falls");
+                        }
+                    }
+                    Event::BidderDropped { lot, supplier, .. } => {
+                        assert!(out.insert((*lot, *supplier)), "seed {seed}: drops once");
+                        drops += 1;
+                    }
+                    Event::BidAccepted(b) => {
+                        assert!(
+                            !out.contains(&(b.lot, b.supplier)),
+                            "seed {seed}: bid after dropping"
+                        );
+                        assert_eq!(Some(&b.total), last_price.get(&b.lot), "seed {seed}");
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (i, lot) in run.auction.lots().iter().enumerate() {
+            let Some((winners, _)) = &lot.award else {
+                continue;
+            };
+            let last = winners.iter().map(|w| w.total).max();
+            assert!(
+                winners.iter().all(|w| Some(w.total) == last),
+                "seed {seed}, lot {i}: one price"
+            );
+        }
+    }
+    assert!(drops > 0, "some bidders dropped out");
 }
