@@ -151,6 +151,27 @@ impl<'a> Renderer<'a> {
             Event::LotScheduled { lot, opens_at, .. } => {
                 format!("lot {} opens at {}", self.lot(*lot), self.time(*opens_at))
             }
+            Event::RoundOpened {
+                lot,
+                round,
+                ends_at,
+                ..
+            } => format!(
+                "lot {} round {round} opened, closes {}",
+                self.lot(*lot),
+                self.time(*ends_at)
+            ),
+            Event::RoundClosed {
+                lot,
+                round,
+                best,
+                stable,
+                ..
+            } => format!(
+                "lot {} round {round} closed: best score {}, {stable} round(s) without improvement",
+                self.lot(*lot),
+                best.map_or_else(|| "none".to_string(), |b| b.to_string())
+            ),
             Event::BidderDropped {
                 lot,
                 supplier,
@@ -513,10 +534,17 @@ impl<'a> Renderer<'a> {
                 lot.bids_accepted,
                 lot.bids_voided
             );
-            if auction.is_sealed(lot.status.lot) && lot.bids_accepted > 0 {
-                let _ = writeln!(out, "  bids sealed until the close");
-            } else if lot.ladder.is_empty() {
-                let _ = writeln!(out, "  no standing bids");
+            if lot.ladder.is_empty() {
+                if auction.is_sealed(lot.status.lot) && lot.bids_accepted > 0 {
+                    let _ = writeln!(out, "  bids sealed until the close");
+                } else {
+                    let _ = writeln!(out, "  no standing bids");
+                }
+            } else if auction.is_sealed(lot.status.lot) {
+                let _ = writeln!(
+                    out,
+                    "  as the last round closed (this round's bids are sealed):"
+                );
             }
             for row in &lot.ladder {
                 let winning =

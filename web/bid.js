@@ -194,6 +194,9 @@ const DICT = {
     rej_already_confirmed: 'U heeft de prijs van {price} al bevestigd; wacht op de volgende prijs.',
     confirmed_wait: 'U heeft deze prijs bevestigd. Bevestig de volgende prijs zodra die komt.',
     rank_dropped: 'uitgevallen',
+    st_rounds: 'Veilen in rondes: u brengt per ronde één bod uit (een later bod in dezelfde ronde vervangt het eerdere) en verbetert daarmee uw bod van de vorige ronde. Uw positie en de beste score ziet u pas als de ronde sluit, tegelijk met iedereen.',
+    round: 'Ronde',
+    round_value: '{n}, sluit om {time}',
     ev_message: 'Bericht van de veilingmeester: {text}',
     ev_terminated: 'De veiling is beëindigd. Reden: {reason}',
     ev_result_won: 'Kavel {lot} is gegund: u heeft gewonnen (eindpositie {rank}).',
@@ -394,6 +397,9 @@ const DICT = {
     rej_already_confirmed: 'You already confirmed the price of {price}; wait for the next price.',
     confirmed_wait: 'You confirmed this price. Confirm the next price as soon as it comes.',
     rank_dropped: 'dropped out',
+    st_rounds: 'Sealed rounds: you place one bid per round (a later bid in the same round replaces the earlier one), improving on your bid of the round before. You see your rank and the best score only when the round closes, at the same moment as everyone.',
+    round: 'Round',
+    round_value: '{n}, closes at {time}',
     ev_message: 'Message from the auctioneer: {text}',
     ev_terminated: 'The auction was terminated. Reason: {reason}',
     ev_result_won: 'Lot {lot} was awarded: you won (final rank {rank}).',
@@ -601,11 +607,14 @@ function buildLot(lot) {
   // A Dutch auction: the price offered now, and when the next (higher) one comes.
   ui.offered = el('dd', { 'data-testid': 'offered-price', class: 'offered' });
   ui.nextPrice = el('dd', { 'data-testid': 'next-price-at' });
+  // Sealed rounds: the round running and when it closes.
+  ui.round = el('dd', { 'data-testid': 'round' });
   // The rows in order; those without a value (best score, bidder count when the auction does
   // not show them) are left out of the page altogether.
   ui.factRows = [
     ['offered', el('dt', {}, L('offered')), ui.offered],
     ['next', el('dt', {}, L('next_price')), ui.nextPrice],
+    ['round', el('dt', {}, L('round')), ui.round],
     ['own', el('dt', {}, L('own_bid')), ui.ownBid],
     ['lines', ui.ownLinesDt, ui.ownLinesDd],
     ['score', el('dt', {}, L('own_score')), el('dd', {}, ui.ownScore, ' ', ui.scoreHint)],
@@ -743,6 +752,7 @@ function renderBanner() {
   if (welcome?.format === 'sealed_bid') add('warn', 'st_sealed');
   if (welcome?.format === 'dutch') add('warn', 'st_dutch');
   if (welcome?.format === 'japanese') add('warn', 'st_japanese');
+  if (welcome?.format === 'sealed_rounds') add('warn', 'st_rounds');
   switch (snap.phase) {
     case 'scheduled': add('warn', 'st_scheduled'); break;
     case 'paused': add('warn', 'st_paused', pauseReason); break;
@@ -809,8 +819,12 @@ function renderLot(ui, lot) {
     if (ui.input.value === '' || ui.input.value === ui.lastOffered) ui.input.value = text;
     ui.lastOffered = text;
   }
+  const showRound = typeof lot.round === 'number';
+  setText(ui.round, showRound
+    ? t('round_value', { n: lot.round, time: when(lot.round_ends_at) }) : '');
   const shown = {
     lines: !!lines, best: showBest, count: showCount, offered: !!offered, next: showNext,
+    round: showRound,
   };
   const rows = ui.factRows.filter(([k]) => shown[k] ?? true);
   const factsSig = rows.map(([k]) => k).join();

@@ -115,6 +115,8 @@ const DICT = {
     offeredPrice: 'Aangeboden prijs',
     'ev.price': 'Perceel {lot} biedt nu {price} (stap {step}).',
     'ev.dropped': 'Bieder {supplier} is uit perceel {lot}: stap {step} niet bevestigd.',
+    'ev.roundOpen': 'Perceel {lot}: ronde {n} geopend, sluit om {time}.',
+    'ev.roundClosed': 'Perceel {lot}: ronde {n} gesloten; de biedingen zijn geopend.',
     ladderSealed: 'Gesloten inschrijving: de biedingen ({n} ontvangen) worden bij de sluiting geopend.',
     ladderSealedObserver: 'Gesloten inschrijving: de biedingen worden bij de sluiting geopend.',
     colRank: 'Rang',
@@ -316,6 +318,8 @@ const DICT = {
     offeredPrice: 'Price offered',
     'ev.price': 'Lot {lot} now offers {price} (step {step}).',
     'ev.dropped': 'Bidder {supplier} is out of lot {lot}: step {step} not confirmed.',
+    'ev.roundOpen': 'Lot {lot}: round {n} opened, closes at {time}.',
+    'ev.roundClosed': 'Lot {lot}: round {n} closed; its bids are opened.',
     ladderSealed: 'Sealed bid: the bids ({n} received) are opened at the close.',
     ladderSealedObserver: 'Sealed bid: the bids are opened at the close.',
     colRank: 'Rank',
@@ -1465,6 +1469,10 @@ function feedText(entry) {
       return t('ev.request', { n: m.seq, by: m.by, action: actionWords(m.action), reason: m.reason ?? '' });
     case 'price':
       return t('ev.price', { lot: m.lot, price: fmtMoney(m.price), step: m.step });
+    case 'round':
+      return m.phase === 'open'
+        ? t('ev.roundOpen', { lot: m.lot, n: m.round, time: fmtClock(m.ends_at) })
+        : t('ev.roundClosed', { lot: m.lot, n: m.round });
     case 'request_settled':
       return m.approved
         ? t('ev.approved', { n: m.request, by: m.by })

@@ -23,6 +23,18 @@ pub const INVITATION_WORKING_DAYS_MIN: u32 = 2;
 /// Largest config file read, in bytes.
 pub const CONFIG_BYTES_MAX: u64 = 1024 * 1024;
 
+/// How long lot `i` runs from its opening to its first deadline.
+fn lot_runs_ms(timing: &LotTiming, opens_at: TimeMs, i: usize) -> i64 {
+    match *timing {
+        LotTiming::Parallel { closes_at } => closes_at - opens_at,
+        LotTiming::Staggered {
+            first_closes_at,
+            gap_ms,
+        } => first_closes_at + gap_ms * i as i64 - opens_at,
+        LotTiming::Serial { duration_ms, .. } => duration_ms,
+    }
+}
+
 /// The formats a config can choose (`auction.format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum FormatKind {
@@ -30,6 +42,7 @@ enum FormatKind {
     SealedBid,
     Dutch,
     Japanese,
+    SealedRounds,
 }
 
 /// The default of `bids.confirm_drop_percent`: the bidder page asks before a drop of more than
@@ -282,6 +295,7 @@ impl Validator {
                 ("sealed_bid", FormatKind::SealedBid),
                 ("dutch", FormatKind::Dutch),
                 ("japanese", FormatKind::Japanese),
+                ("sealed_rounds", FormatKind::SealedRounds),
             ],
         );
         let sealed = format == Some(FormatKind::SealedBid);
@@ -456,6 +470,49 @@ impl Validator {
                 "a Japanese lot closes when its last bidders stay, at its floor or at its deadline: leave out [soft_close]",
             );
         }
+        if format == Some(FormatKind::SealedRounds) && raw.soft_close.is_some() {
+            self.err(
+                "soft_close",
+                "sealed rounds close at the end of a round: leave out [soft_close]",
+            );
+        }
+        let rounds = match (format, raw.rounds.as_ref()) {
+            (Some(FormatKind::SealedRounds), Some(r)) => self.rounds(r),
+            (Some(FormatKind::SealedRounds), None) => {
+                self.err(
+                    "rounds",
+                    "format = \"sealed_rounds\" needs [rounds]: duration_s, rounds_max (and stable_rounds)",
+                );
+                None
+            }
+            (_, Some(_)) => {
+                self.err(
+                    "rounds",
+                    "[rounds] is only for auction.format = \"sealed_rounds\"",
+                );
+                None
+            }
+            (_, None) => None,
+        };
+        if let (Some(r), Some(timing), Some(opens)) = (&rounds, &timing, opens_at) {
+            for (i, lot) in lots.iter().enumerate() {
+                let runs_ms = lot_runs_ms(timing, opens, i);
+                let needed_ms = i64::from(r.rounds_max) * r.duration_ms;
+                if runs_ms < needed_ms {
+                    self.err(
+                        format!("lots[{i}]"),
+                        format!(
+                            "lot '{}' runs {} s, too short for {} round(s) of {} s ({} s): shorten the rounds or close later",
+                            lot.id,
+                            runs_ms / 1000,
+                            r.rounds_max,
+                            r.duration_ms / 1000,
+                            needed_ms / 1000
+                        ),
+                    );
+                }
+            }
+        }
         let japanese = match (format, raw.japanese.as_ref()) {
             (Some(FormatKind::Japanese), Some(j)) => self.japanese(j),
             (Some(FormatKind::Japanese), None) => {
@@ -530,6 +587,7 @@ impl Validator {
                     FormatKind::SealedBid => Format::SealedBid,
                     FormatKind::Dutch => Format::Dutch(dutch?),
                     FormatKind::Japanese => Format::Japanese(japanese?),
+                    FormatKind::SealedRounds => Format::SealedRounds(rounds?),
                 },
                 opens_at: opens_at?,
                 timing: timing?,
@@ -766,6 +824,31 @@ impl Validator {
         .filter(|_| (raw.step_amount.is_some() || raw.step_percent.is_some()) && raw.interval_s > 0)
     }
 
+    /// `[rounds]`: their length, their most, and how many rounds without improvement end it.
+    fn rounds(&mut self, raw: &RawRounds) -> Option<RoundRules> {
+        if raw.duration_s == 0 {
+            self.err("rounds.duration_s", "must be greater than 0");
+        }
+        if !(1..=1000).contains(&raw.rounds_max) {
+            self.err(
+                "rounds.rounds_max",
+                format!("must be from 1 to 1000, got {}", raw.rounds_max),
+            );
+        }
+        if raw.stable_rounds == 0 {
+            self.err(
+                "rounds.stable_rounds",
+                "must be at least 1: the rounds without improvement that end the lot",
+            );
+        }
+        (raw.duration_s > 0 && (1..=1000).contains(&raw.rounds_max) && raw.stable_rounds > 0)
+            .then_some(RoundRules {
+                duration_ms: i64::from(raw.duration_s) * 1000,
+                rounds_max: raw.rounds_max,
+                stable_rounds: raw.stable_rounds,
+            })
+    }
+
     /// `[japanese]`: the interval and the stages of the fall.
     fn japanese(&mut self, raw: &RawJapanese) -> Option<JapaneseRules> {
         if raw.interval_s == 0 {
@@ -887,14 +970,7 @@ impl Validator {
                 );
                 continue;
             }
-            let runs_ms = match *timing {
-                LotTiming::Parallel { closes_at } => closes_at - opens_at,
-                LotTiming::Staggered {
-                    first_closes_at,
-                    gap_ms,
-                } => first_closes_at + gap_ms * i as i64 - opens_at,
-                LotTiming::Serial { duration_ms, .. } => duration_ms,
-            };
+            let runs_ms = lot_runs_ms(timing, opens_at, i);
             let needed_ms = (i64::from(steps) + 1) * japanese.interval_ms;
             if runs_ms < needed_ms {
                 self.err(
@@ -955,14 +1031,7 @@ impl Validator {
                 );
                 continue;
             }
-            let runs_ms = match *timing {
-                LotTiming::Parallel { closes_at } => closes_at - opens_at,
-                LotTiming::Staggered {
-                    first_closes_at,
-                    gap_ms,
-                } => first_closes_at + gap_ms * i as i64 - opens_at,
-                LotTiming::Serial { duration_ms, .. } => duration_ms,
-            };
+            let runs_ms = lot_runs_ms(timing, opens_at, i);
             let needed_ms = (i64::from(steps) + 1) * dutch.interval_ms;
             if runs_ms < needed_ms {
                 self.err(
@@ -998,6 +1067,20 @@ impl Validator {
             _ => None,
         };
         let sealed = format == Some(FormatKind::SealedBid);
+        if format == Some(FormatKind::SealedRounds) {
+            if raw.decrement_from != "own" {
+                self.err(
+                    "bids.decrement_from",
+                    "in sealed rounds each bid improves on the bidder's own bid of the round before: use 'own'",
+                );
+            }
+            if raw.ties == "reject_at_best" {
+                self.err(
+                    "bids.ties",
+                    "'reject_at_best' needs the best score, which nobody sees during a round: use earlier_wins",
+                );
+            }
+        }
         if let Some(why) = one_bid {
             // One bid per supplier: nothing to improve on, nothing to guard against.
             let meaningless = [

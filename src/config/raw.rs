@@ -13,6 +13,7 @@ pub struct RawConfig {
     pub soft_close: Option<RawSoftClose>,
     pub dutch: Option<RawDutch>,
     pub japanese: Option<RawJapanese>,
+    pub rounds: Option<RawRounds>,
     #[serde(default)]
     pub scoring: RawScoring,
     #[serde(default)]
@@ -98,6 +99,20 @@ pub struct RawDutch {
     pub step_amount: Option<String>,
     pub step_percent: Option<String>,
     pub interval_s: u32,
+}
+
+/// `[rounds]`: the rounds of `format = "sealed_rounds"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRounds {
+    pub duration_s: u32,
+    pub rounds_max: u32,
+    #[serde(default = "default_stable_rounds")]
+    pub stable_rounds: u32,
+}
+
+fn default_stable_rounds() -> u32 {
+    2
 }
 
 /// `[japanese]`: the falling price of `format = "japanese"`.

@@ -2,8 +2,8 @@
 //! and never matches on the format anywhere else.
 
 use super::rules::{
-    BidRules, DecrementFrom, DutchRules, EnglishRules, Format, JapaneseRules, LotRules, SoftClose,
-    Ties,
+    BidRules, DecrementFrom, DutchRules, EnglishRules, Format, JapaneseRules, LotRules, RoundRules,
+    SoftClose, Ties,
 };
 use super::score::floor_to;
 use super::score::percent_of;
@@ -20,6 +20,9 @@ pub struct BidContext<'a> {
     pub score: Decimal,
     /// The bidder's own standing bid on the lot: (total, score), and its number.
     pub own: Option<(Decimal, Decimal)>,
+    /// Sealed rounds: the bidder's standing bid when the current round opened (a bid must
+    /// improve on it; a later bid in the round replaces the earlier one).
+    pub own_at_round_start: Option<(Decimal, Decimal)>,
     pub own_bid: Option<Seq>,
     /// The price the lot offers now (Dutch and Japanese auctions).
     pub offered_price: Option<Decimal>,
@@ -67,9 +70,94 @@ pub trait FormatRules {
     fn price_steps(&self) -> Option<&dyn PriceSteps> {
         None
     }
-    /// For people (reports): how the offered price moves, if the format offers one.
+    /// For people (reports): how the format's price or rounds run, if it has any.
     fn price_rule(&self) -> Option<String> {
         None
+    }
+    /// Sealed rounds: the length and the end of the rounds.
+    fn rounds(&self) -> Option<&RoundRules> {
+        None
+    }
+}
+
+/// The decrement and the typing-error guard, measured from the bidder's own bid `own` (or
+/// for `DecrementFrom::Best` from the best score).
+fn check_improvement(
+    bids: &BidRules,
+    own: Option<(Decimal, Decimal)>,
+    best_score: Option<Decimal>,
+    total: Decimal,
+    score: Decimal,
+) -> Result<(), Rejection> {
+    if let Some((bound, reference)) = decrement_bound(bids, own, best_score) {
+        match bids.decrement_from {
+            DecrementFrom::Own if total > bound => {
+                return Err(Rejection::DecrementTooSmall {
+                    offered: total,
+                    required_max: bound,
+                    reference,
+                });
+            }
+            DecrementFrom::Best if score > bound => {
+                return Err(Rejection::ScoreDecrementTooSmall {
+                    score,
+                    required_max: bound,
+                    best: reference,
+                });
+            }
+            _ => {}
+        }
+    }
+    if let Some((own_total, _)) = own
+        && let Some(minimum) = drop_minimum(bids, own_total)
+        && total < minimum
+    {
+        return Err(Rejection::DropTooLarge {
+            offered: total,
+            minimum,
+            previous: own_total,
+        });
+    }
+    Ok(())
+}
+
+impl FormatRules for RoundRules {
+    fn check_bid(&self, ctx: &BidContext<'_>) -> Result<(), Rejection> {
+        // Against the bidder's bid of the round before: a replacement in the same round is
+        // held to the same bound as the bid it replaces.
+        check_improvement(ctx.bids, ctx.own_at_round_start, None, ctx.total, ctx.score)
+    }
+
+    fn after_accept(&self, _ctx: &BidContext<'_>) -> Option<Event> {
+        None
+    }
+
+    fn hard_close(&self, _first_deadline: TimeMs) -> Option<TimeMs> {
+        None
+    }
+
+    fn sealed(&self) -> bool {
+        true
+    }
+
+    fn describe(&self) -> &'static str {
+        "sealed rounds: one bid per supplier per round (a later one replaces it), sealed until \
+         the round closes, when everyone learns its rank; each bid improves on one's own bid of \
+         the round before; lower scores rank higher"
+    }
+
+    fn rounds(&self) -> Option<&RoundRules> {
+        Some(self)
+    }
+
+    fn price_rule(&self) -> Option<String> {
+        Some(format!(
+            "rounds of {} one after the other, at most {}; the lot closes after {} round(s) in \
+             a row without a better best score",
+            seconds(self.duration_ms),
+            self.rounds_max,
+            self.stable_rounds
+        ))
     }
 }
 
@@ -359,6 +447,7 @@ impl Format {
             Format::SealedBid => &SealedBidRules,
             Format::Dutch(dutch) => dutch,
             Format::Japanese(japanese) => japanese,
+            Format::SealedRounds(rounds) => rounds,
         }
     }
 
@@ -368,6 +457,7 @@ impl Format {
             Format::SealedBid => "sealed_bid",
             Format::Dutch(_) => "dutch",
             Format::Japanese(_) => "japanese",
+            Format::SealedRounds(_) => "sealed_rounds",
         }
     }
 }
@@ -406,35 +496,7 @@ pub fn drop_minimum(bids: &BidRules, own_total: Decimal) -> Option<Decimal> {
 impl FormatRules for EnglishRules {
     fn check_bid(&self, ctx: &BidContext<'_>) -> Result<(), Rejection> {
         let bids = ctx.bids;
-        if let Some((bound, reference)) = decrement_bound(bids, ctx.own, ctx.best_score) {
-            match bids.decrement_from {
-                DecrementFrom::Own if ctx.total > bound => {
-                    return Err(Rejection::DecrementTooSmall {
-                        offered: ctx.total,
-                        required_max: bound,
-                        reference,
-                    });
-                }
-                DecrementFrom::Best if ctx.score > bound => {
-                    return Err(Rejection::ScoreDecrementTooSmall {
-                        score: ctx.score,
-                        required_max: bound,
-                        best: reference,
-                    });
-                }
-                _ => {}
-            }
-        }
-        if let Some((own_total, _)) = ctx.own
-            && let Some(minimum) = drop_minimum(bids, own_total)
-            && ctx.total < minimum
-        {
-            return Err(Rejection::DropTooLarge {
-                offered: ctx.total,
-                minimum,
-                previous: own_total,
-            });
-        }
+        check_improvement(bids, ctx.own, ctx.best_score, ctx.total, ctx.score)?;
         if bids.ties == Ties::RejectAtBest && ctx.best_score == Some(ctx.score) {
             return Err(Rejection::TieAtBest { score: ctx.score });
         }

@@ -111,6 +111,23 @@ pub struct LotState {
     pub closed_at: Option<TimeMs>,
     /// Japanese auction: per supplier, dropped out of this lot for good.
     dropped: Vec<bool>,
+    /// Sealed rounds: the round running now (or the last, once the lot closed).
+    pub round: Option<RoundState>,
+    /// Sealed rounds: the ladder as it stood when the last round closed (what the live views
+    /// show), and each supplier's standing bid then (what its next bid must improve on).
+    revealed: Vec<(Decimal, Seq)>,
+    round_start: Vec<Option<Seq>>,
+}
+
+/// Sealed rounds: where a lot's rounds stand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoundState {
+    pub number: u32,
+    pub ends_at: TimeMs,
+    /// Rounds in a row, up to the last closed one, in which the best score did not improve.
+    pub stable: u32,
+    /// The best score when the last round closed.
+    pub best: Option<Decimal>,
 }
 
 /// A Dutch lot's current offer.
@@ -138,6 +155,9 @@ impl LotState {
             offered: None,
             closed_at: None,
             dropped: vec![false; suppliers],
+            round: None,
+            revealed: Vec::new(),
+            round_start: vec![None; suppliers],
         }
     }
 
@@ -290,7 +310,8 @@ impl Auction {
     pub fn next_deadline(&self) -> Option<TimeMs> {
         // Asked before every input: without price steps, the openings and deadlines are all,
         // and they are read in place.
-        if self.rules.format.rules().price_steps().is_some() {
+        let format = self.rules.format.rules();
+        if format.price_steps().is_some() || format.rounds().is_some() {
             return Schedule::times(self).next_time(&self.rules);
         }
         match self.phase {
@@ -570,6 +591,13 @@ impl Auction {
             score,
             own,
             own_bid: own_seq,
+            own_at_round_start: state
+                .round_start
+                .get(supplier.ix())
+                .copied()
+                .flatten()
+                .and_then(|seq| self.bids.get(&seq))
+                .map(|bid| (bid.record.total, bid.record.score)),
             offered_price: state.offered.map(|o| o.price),
             dropped: state.dropped.get(supplier.ix()).copied().unwrap_or(false),
             best_score: state.best_score(),
@@ -792,7 +820,11 @@ impl Auction {
         let steps = if self.rules.format.rules().price_steps().is_some() {
             limits::DUTCH_STEPS_MAX as usize
         } else {
-            0
+            self.rules
+                .format
+                .rules()
+                .rounds()
+                .map_or(0, |r| r.rounds_max as usize)
         };
         for _ in 0..((3 + steps) * self.lots.len() + 2) {
             let step = clock.next_due(&self.rules, at);
@@ -856,6 +888,38 @@ impl Auction {
                     }
                 }
             }
+            Event::RoundOpened {
+                lot,
+                round,
+                ends_at,
+                ..
+            } => {
+                if let Some(state) = self.lots.get_mut(lot.ix()) {
+                    let before = state.round.unwrap_or(RoundState {
+                        number: 0,
+                        ends_at: *ends_at,
+                        stable: 0,
+                        best: None,
+                    });
+                    state.round = Some(RoundState {
+                        number: *round,
+                        ends_at: *ends_at,
+                        ..before
+                    });
+                }
+            }
+            Event::RoundClosed {
+                lot, best, stable, ..
+            } => {
+                if let Some(state) = self.lots.get_mut(lot.ix()) {
+                    state.revealed = state.ladder.iter().copied().collect();
+                    state.round_start = state.standing.clone();
+                    if let Some(r) = &mut state.round {
+                        r.stable = *stable;
+                        r.best = *best;
+                    }
+                }
+            }
             Event::BidAccepted(record) => self.apply_bid(record),
             Event::LotExtended {
                 lot,
@@ -892,6 +956,9 @@ impl Auction {
                             shift(&mut state.hard_close);
                             if let Some(o) = &mut state.offered {
                                 o.since = o.since.saturating_add(*paused_ms);
+                            }
+                            if let Some(r) = &mut state.round {
+                                r.ends_at = r.ends_at.saturating_add(*paused_ms);
                             }
                         }
                         _ => {}
@@ -1103,11 +1170,17 @@ struct Schedule {
     /// the price offered now (in supplier order).
     active: Vec<Vec<SupplierIx>>,
     confirmed: Vec<Vec<SupplierIx>>,
+    /// Sealed rounds: per lot, its round, and the best live score (what the round's close
+    /// compares with the best of the round before).
+    rounds: Vec<Option<RoundState>>,
+    best: Vec<Option<Decimal>>,
 }
 
-/// What falls due on a lot.
+/// What falls due on a lot (in this order when several fall due at one time).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Due {
+    /// A sealed round closes (before the lot's deadline at the same time: its bids count).
+    RoundEnd,
     /// A scheduled lot opens, or an open lot reaches its deadline.
     OpenOrClose,
     /// A Dutch lot offers its next price.
@@ -1174,6 +1247,8 @@ impl Schedule {
                         .collect()
                 })
                 .collect(),
+            rounds: auction.lots.iter().map(|l| l.round).collect(),
+            best: auction.lots.iter().map(LotState::best_score).collect(),
         }
     }
 
@@ -1186,6 +1261,11 @@ impl Schedule {
                 LotPhase::Scheduled => items.extend(opens_at.map(|t| (t, i, Due::OpenOrClose))),
                 LotPhase::Open => {
                     items.extend(deadline.map(|t| (t, i, Due::OpenOrClose)));
+                    if let (Some(round), Some(deadline)) = (self.rounds[i], deadline)
+                        && round.ends_at <= *deadline
+                    {
+                        items.push((round.ends_at, i, Due::RoundEnd));
+                    }
                     // The next price; in a Japanese auction also the end of the last one,
                     // when the bidders who did not confirm it drop out.
                     if let (Some(ps), Some((step, since)), Some(lot), Some(deadline)) =
@@ -1223,6 +1303,14 @@ impl Schedule {
             deadline,
             hard_close: format.hard_close(deadline),
         }];
+        if let Some(r) = format.rounds() {
+            events.push(Event::RoundOpened {
+                lot: LotIx(lot as u32),
+                at,
+                round: 1,
+                ends_at: at.saturating_add(r.duration_ms),
+            });
+        }
         if let (Some(ps), Some(lot_rules)) = (format.price_steps(), rules.lots.get(lot))
             && let Some(price) = ps.price(lot_rules, 0)
         {
@@ -1279,6 +1367,9 @@ impl Schedule {
                 };
                 if what == Due::Step {
                     return self.step(rules, i, t);
+                }
+                if what == Due::RoundEnd {
+                    return self.round_end(rules, i, t);
                 }
                 if self.lots[i].0 == LotPhase::Scheduled {
                     let duration = match rules.timing {
@@ -1343,6 +1434,41 @@ impl Schedule {
         events
     }
 
+    /// Sealed rounds: the round of lot `i` closes at `t` and its bids are opened. The best
+    /// score improved, or another round in a row did not; after `stable_rounds` such rounds,
+    /// or the last round, the lot closes; otherwise the next round opens at once.
+    fn round_end(&self, rules: &Rules, i: usize, t: TimeMs) -> Vec<Event> {
+        let (Some(r), Some(round)) = (rules.format.rules().rounds(), self.rounds[i]) else {
+            return Vec::new();
+        };
+        let lot = LotIx(i as u32);
+        let best = self.best[i];
+        let improved = match (best, round.best) {
+            (Some(now), Some(before)) => now < before,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let stable = if improved { 0 } else { round.stable + 1 };
+        let mut events = vec![Event::RoundClosed {
+            lot,
+            at: t,
+            round: round.number,
+            best,
+            stable,
+        }];
+        if stable >= r.stable_rounds || round.number >= r.rounds_max {
+            events.extend(self.close(rules, i, t));
+        } else {
+            events.push(Event::RoundOpened {
+                lot,
+                at: t,
+                round: round.number + 1,
+                ends_at: t.saturating_add(r.duration_ms),
+            });
+        }
+        events
+    }
+
     /// Lot `i` closes at `t` (its deadline, or a Dutch acceptance): the close, the next serial
     /// lot's opening or scheduling, and the auction's close after its last lot.
     fn close(&self, rules: &Rules, i: usize, t: TimeMs) -> Vec<Event> {
@@ -1398,6 +1524,30 @@ impl Schedule {
             }
             Event::BidderDropped { lot, supplier, .. } => {
                 self.active[lot.ix()].retain(|s| s != supplier);
+            }
+            Event::RoundOpened {
+                lot,
+                round,
+                ends_at,
+                ..
+            } => {
+                let before = self.rounds[lot.ix()];
+                self.rounds[lot.ix()] = Some(RoundState {
+                    number: *round,
+                    ends_at: *ends_at,
+                    stable: before.map_or(0, |r| r.stable),
+                    best: before.and_then(|r| r.best),
+                });
+            }
+            Event::RoundClosed {
+                lot, best, stable, ..
+            } => {
+                if let Some(r) = &mut self.rounds[lot.ix()] {
+                    r.stable = *stable;
+                    r.best = *best;
+                    // Closed: nothing due until the next round opens.
+                    r.ends_at = TimeMs::MAX;
+                }
             }
             _ => {}
         }

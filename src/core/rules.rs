@@ -69,6 +69,19 @@ pub enum Format {
     /// (in stages) every interval; every active bidder must confirm each price (bid exactly it)
     /// or drop out for good; the lot ends when at most `winners` bidders remain, or at the floor.
     Japanese(JapaneseRules),
+    /// Sealed rounds ("veilen in rondes"): each lot runs in rounds of a fixed length; a
+    /// supplier may bid once per round (a later bid in the round replaces its earlier one), and
+    /// must improve its own bid of the round before by the decrement; bids stay sealed until
+    /// the round closes, when everyone learns its rank at once. The lot closes when the best
+    /// score has not improved for `stable_rounds` rounds, or after `rounds_max`.
+    SealedRounds(RoundRules),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundRules {
+    pub duration_ms: i64,
+    pub rounds_max: u32,
+    pub stable_rounds: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

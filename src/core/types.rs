@@ -197,6 +197,22 @@ pub enum Event {
         supplier: SupplierIx,
         step: u32,
     },
+    /// Sealed rounds: round `round` of the lot opens; it closes at `ends_at`.
+    RoundOpened {
+        lot: LotIx,
+        at: TimeMs,
+        round: u32,
+        ends_at: TimeMs,
+    },
+    /// Sealed rounds: round `round` closed and its bids are opened: `best` is the best score
+    /// then, and `stable` how many rounds in a row it has not improved.
+    RoundClosed {
+        lot: LotIx,
+        at: TimeMs,
+        round: u32,
+        best: Option<Decimal>,
+        stable: u32,
+    },
     /// A serial lot is scheduled to open when its predecessor has closed.
     LotScheduled {
         lot: LotIx,
@@ -522,6 +538,8 @@ impl Event {
             | LotScheduled { at, .. }
             | PriceOffered { at, .. }
             | BidderDropped { at, .. }
+            | RoundOpened { at, .. }
+            | RoundClosed { at, .. }
             | LotExtended { at, .. }
             | LotClosed { at, .. }
             | AuctionClosed { at }

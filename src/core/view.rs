@@ -27,6 +27,8 @@ pub struct LotStatus {
     /// (none once it offers its ceiling).
     pub offered_price: Option<Decimal>,
     pub next_price_at: Option<TimeMs>,
+    /// Sealed rounds: the round running and when it closes (while the lot is open).
+    pub round: Option<(u32, TimeMs)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -202,6 +204,10 @@ impl Auction {
             extensions_used: state.extensions_used,
             offered_price: state.offered.map(|o| o.price),
             next_price_at: self.next_price_at(lot),
+            round: state
+                .round
+                .filter(|_| state.phase == LotPhase::Open)
+                .map(|r| (r.number, r.ends_at)),
         })
     }
 
@@ -236,6 +242,35 @@ impl Auction {
                 self.lot(lot).map(|l| l.phase),
                 Some(LotPhase::Closed | LotPhase::Awarded)
             )
+    }
+
+    /// What the live views may show of a lot's ladder while its bids are sealed: the ladder as
+    /// it stood when the lot's last round closed (sealed rounds), or nothing (a single sealed
+    /// bid). `None` while the lot is not sealed: the live ladder.
+    fn revealed(&self, lot: LotIx) -> Option<&[(Decimal, Seq)]> {
+        if !self.is_sealed(lot) {
+            return None;
+        }
+        let state = self.lot(lot)?;
+        Some(if self.rules().format.rules().rounds().is_some() {
+            state.revealed.as_slice()
+        } else {
+            &[]
+        })
+    }
+
+    /// The ladder the live views show, best first, with ranks: the live one, or what was
+    /// revealed (see [`Auction::revealed`]).
+    pub fn shown_ranked(&self, lot: LotIx) -> Vec<(u32, &super::Bid)> {
+        match self.revealed(lot) {
+            None => self.ranked(lot).collect(),
+            Some(rows) => rows
+                .iter()
+                .filter_map(|(_, seq)| self.bid(*seq))
+                .zip(1u32..)
+                .map(|(bid, rank)| (rank, bid))
+                .collect(),
+        }
     }
 
     /// The standing bids of a lot, best first, with their ranks (1-based).
@@ -290,12 +325,25 @@ impl Auction {
                     .standing_of(supplier)
                     .and_then(|seq| self.bid(seq))
                     .map(|bid| (bid.record.total, bid.record.score));
+                // What the next bid must improve on: the standing bid, or in sealed rounds the
+                // one the supplier had when the round opened.
+                let reference = if rules.format.rules().rounds().is_some() {
+                    state
+                        .round_start
+                        .get(supplier.ix())
+                        .copied()
+                        .flatten()
+                        .and_then(|seq| self.bid(seq))
+                        .map(|bid| (bid.record.total, bid.record.score))
+                } else {
+                    standing
+                };
                 let quality = supplier_rules
                     .quality
                     .get(lot.ix())
                     .copied()
                     .unwrap_or_default();
-                let sealed = self.is_sealed(lot);
+                let revealed = self.revealed(lot);
                 let biddable = state.phase == LotPhase::Open
                     && self.phase() == AuctionPhase::Open
                     && supplier_rules.admitted_to(lot)
@@ -306,7 +354,7 @@ impl Auction {
                 let max_admissible = biddable.then(|| {
                     let mut max = floor_to(lot_rules.ceiling, decimals);
                     if let Some((bound, _)) =
-                        decrement_bound(&rules.bids, standing, state.best_score())
+                        decrement_bound(&rules.bids, reference, state.best_score())
                     {
                         let as_total = match rules.bids.decrement_from {
                             super::DecrementFrom::Own => Some(floor_to(bound, decimals)),
@@ -335,7 +383,7 @@ impl Auction {
                 let min_admissible = biddable
                     .then(|| {
                         let guard =
-                            standing.and_then(|(total, _)| drop_minimum(&rules.bids, total));
+                            reference.and_then(|(total, _)| drop_minimum(&rules.bids, total));
                         match (guard, lot_rules.floor) {
                             (Some(g), Some(f)) => Some(g.max(f)),
                             (g, f) => g.or(f),
@@ -349,14 +397,34 @@ impl Auction {
                     admitted: supplier_rules.admitted_to(lot),
                     own_bids,
                     standing,
-                    rank: self.rank_of(lot, supplier).filter(|_| !sealed),
-                    best_score: if rules.visibility.best_score && !sealed {
-                        state.best_score()
+                    rank: match revealed {
+                        None => self.rank_of(lot, supplier),
+                        Some(rows) => rows
+                            .iter()
+                            .position(|(_, seq)| {
+                                self.bid(*seq)
+                                    .is_some_and(|b| b.record.supplier == supplier)
+                            })
+                            .map(|i| i as u32 + 1),
+                    },
+                    best_score: if !rules.visibility.best_score {
+                        None
+                    } else {
+                        match revealed {
+                            None => state.best_score(),
+                            Some(rows) => rows.first().map(|(score, _)| *score),
+                        }
+                    },
+                    // A single sealed bid shows no count until the close; sealed rounds show
+                    // the count of the last round.
+                    bidder_count: if rules.visibility.bidder_count {
+                        match revealed {
+                            None => Some(state.bidder_count()),
+                            Some(rows) => rules.format.rules().rounds().map(|_| rows.len() as u32),
+                        }
                     } else {
                         None
                     },
-                    bidder_count: (rules.visibility.bidder_count && !sealed)
-                        .then(|| state.bidder_count()),
                     max_admissible,
                     min_admissible,
                     dropped: self.is_dropped(lot, supplier),
@@ -379,8 +447,8 @@ impl Auction {
                 let status = self.lot_status(lot)?;
                 let state = self.lot(lot)?;
                 let ladder = self
-                    .ranked(lot)
-                    .filter(|_| !self.is_sealed(lot))
+                    .shown_ranked(lot)
+                    .into_iter()
                     .map(|(rank, bid)| LadderRow {
                         rank,
                         alias: self.alias_of(bid.record.supplier).unwrap_or(u32::MAX),
@@ -410,8 +478,8 @@ impl Auction {
                 let status = self.lot_status(lot)?;
                 let state = self.lot(lot)?;
                 let ladder = self
-                    .ranked(lot)
-                    .filter(|_| !self.is_sealed(lot))
+                    .shown_ranked(lot)
+                    .into_iter()
                     .map(|(rank, bid)| AuctioneerRow {
                         rank,
                         supplier: bid.record.supplier,

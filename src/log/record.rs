@@ -291,6 +291,21 @@ pub fn event_json(event: &Event, names: &Names<'_>) -> Value {
         Event::LotScheduled { lot, at, opens_at } => {
             json!({"event": "lot_scheduled", "lot": names.lot(*lot), "at": at, "opens_at": opens_at})
         }
+        Event::RoundOpened {
+            lot,
+            at,
+            round,
+            ends_at,
+        } => json!({"event": "round_opened", "lot": names.lot(*lot), "at": at,
+                    "round": round, "ends_at": ends_at}),
+        Event::RoundClosed {
+            lot,
+            at,
+            round,
+            best,
+            stable,
+        } => json!({"event": "round_closed", "lot": names.lot(*lot), "at": at,
+                    "round": round, "best": best.map(dec), "stable": stable}),
         Event::BidderDropped {
             lot,
             at,

@@ -817,7 +817,7 @@ impl<'a> Run<'a> {
             (None, None) => "none".into(),
         };
         if let Some(rule) = self.rules.format.rules().price_rule() {
-            kv(o, "Offered price", &escape(&rule));
+            kv(o, "How it runs", &escape(&rule));
         }
         if self.rules.format.rules().may_bid_again()
             && self.rules.format.rules().price_steps().is_none()

@@ -221,7 +221,13 @@ pub const SERVER: &[MsgSpec] = &[
             ),
             req(
                 "format",
-                Kind::Enum(&["english", "sealed_bid", "dutch", "japanese"]),
+                Kind::Enum(&[
+                    "english",
+                    "sealed_bid",
+                    "dutch",
+                    "japanese",
+                    "sealed_rounds",
+                ]),
                 "The auction format (docs/config.md): what a bidder may do and see.",
             ),
             req(
@@ -446,6 +452,23 @@ pub const SERVER: &[MsgSpec] = &[
             opt("alias", Kind::Str, "Observers: the alias."),
             SUPPLIER_ID,
             req("reason", Kind::Str, "The reason."),
+        ],
+    },
+    MsgSpec {
+        ty: "round",
+        doc: "Sealed rounds: a round of a lot opened, or closed (its bids are opened: the next \
+              state shows everyone's rank).",
+        fields: &[
+            SEQ,
+            AT,
+            req("lot", Kind::Str, "Lot id."),
+            req("round", Kind::Int, "The round's number, from 1."),
+            req(
+                "phase",
+                Kind::Enum(&["open", "closed"]),
+                "Opened or closed.",
+            ),
+            opt("ends_at", Kind::Int, "An opened round: when it closes."),
         ],
     },
     MsgSpec {
@@ -984,6 +1007,10 @@ fn status_json(s: &LotStatus, rules: &Rules, out: &mut Map<String, Value>) {
     if let Some(t) = s.next_price_at {
         out.insert("next_price_at".into(), json!(t));
     }
+    if let Some((round, ends_at)) = s.round {
+        out.insert("round".into(), json!(round));
+        out.insert("round_ends_at".into(), json!(ends_at));
+    }
     if !lot.lines.is_empty() {
         out.insert(
             "lines".into(),
@@ -1462,6 +1489,15 @@ pub fn notices(seq: Seq, event: &Event, role: Role, auction: &Auction) -> Option
             }
             v
         }
+        Event::RoundOpened {
+            lot,
+            at,
+            round,
+            ends_at,
+        } => json!({"type": "round", "seq": seq, "at": at, "lot": lot_id(*lot), "round": round,
+                     "phase": "open", "ends_at": ends_at}),
+        Event::RoundClosed { lot, at, round, .. } => json!({"type": "round", "seq": seq,
+            "at": at, "lot": lot_id(*lot), "round": round, "phase": "closed"}),
         Event::BidderDropped {
             lot,
             at,

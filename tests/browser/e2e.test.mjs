@@ -486,3 +486,29 @@ test('a Japanese auction: the page offers the falling price, confirming it waits
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sealed rounds: the page shows the round, and a bid of the round shows no rank yet', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veiling-e2e-rounds-'));
+  const rounds = await startServer(0, path.join(root, 'auction-configs/ziekenhuisbedden-2026-rounds.toml'), dir);
+  try {
+    const c = readCredentials(dir, 'ziekenhuisbedden-2026-rounds');
+    const context = await browser.newContext({ locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+    const page = await context.newPage();
+    await page.goto(`${rounds.base}/bid#token=${c.bedtech}`);
+    await connected(page);
+    await expectText(page.getByTestId('auction-status'), /Veilen in rondes/);
+    await lotOpen(page, 'perceel-bedden');
+    const card = lot(page, 'perceel-bedden');
+    await expectText(card.getByTestId('round'), /^1, sluit om/);
+    const a = await bid(page, 'perceel-bedden', '1.400.000,00');
+    await expectAttr(a, 'data-kind', 'accepted');
+    await expectText(card.getByTestId('own-bid'), /1\.400\.000,00/);
+    await rankIs(page, 'perceel-bedden', '–');
+    await shot(page, '17-rounds-bidder');
+    await axe(page, 'bidder page, sealed rounds');
+    await context.close();
+  } finally {
+    await stopServer(rounds);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -118,6 +118,7 @@ const TOP_LEVEL: &[&str] = &[
     "soft_close",
     "dutch",
     "japanese",
+    "rounds",
     "scoring",
     "visibility",
     "buyers",

@@ -400,3 +400,12 @@ fn a_japanese_report_states_its_falling_price() {
     assert!(html.contains("Japanese reverse auction"));
     assert!(html.contains("while above 80% of the ceiling"));
 }
+
+#[test]
+fn a_sealed_rounds_report_states_its_rounds() {
+    let (bytes, _) = run_scenario("sealed-rounds.script", "sealed-rounds");
+    let html = render(&bytes, None, "rounds.log").unwrap();
+    assert!(html.contains("Replay OK"));
+    assert!(html.contains("sealed rounds: one bid per supplier per round"));
+    assert!(html.contains("rounds of 600 s one after the other, at most 5"));
+}

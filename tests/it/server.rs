@@ -2576,3 +2576,142 @@ async fn a_japanese_lot_drops_who_does_not_confirm_and_closes_on_the_last_one() 
         crate::independent::python(&dir.join("data/japanese/live.log"), None, true);
     assert_eq!(verdict, None, "{out}");
 }
+
+const ROUNDS_CONFIG: &str = r#"[auction]
+id = "rounds"
+title = "Sealed rounds over the wire"
+format = "sealed_rounds"
+opens_at = "2030-03-05T10:00"
+
+[timing]
+mode = "parallel"
+closes_at = "2030-03-05T11:00"
+
+[bids]
+decrement_amount = "10.00"
+
+[rounds]
+duration_s = 300
+rounds_max = 6
+stable_rounds = 1
+
+[visibility]
+best_score = true
+bidder_count = true
+
+[[lots]]
+id = "lot-1"
+name = "Lot one"
+ceiling = "1000.00"
+
+[[auctioneers]]
+id = "a1"
+name = "Auctioneer One"
+
+[[observers]]
+id = "obs"
+name = "Observer"
+
+[[suppliers]]
+id = "s1"
+name = "Supplier One"
+lots = ["lot-1"]
+
+[[suppliers]]
+id = "s2"
+name = "Supplier Two"
+lots = ["lot-1"]
+"#;
+
+/// The protocol flow of a round-based auction: bidders are told the format and the round;
+/// bids of the running round are sealed (no rank, no bid notice, the last round's ranking in
+/// every view); each round's close opens them to everyone at once; a round without a better
+/// best ends the lot (stable_rounds = 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_rounds_open_each_round_to_everyone_at_its_close() {
+    let Inline {
+        dir,
+        server,
+        clock,
+        opens_at,
+        tokens,
+    } = start_inline("rounds", ROUNDS_CONFIG).await;
+    let addr = server.addr;
+    let (mut s1, welcome) = Client::login(addr, &tokens["s1"]).await;
+    assert_eq!(welcome["format"], "sealed_rounds");
+    let (mut s2, _) = Client::login(addr, &tokens["s2"]).await;
+    let (mut obs, _) = Client::login(addr, &tokens["obs"]).await;
+    clock.set(opens_at);
+    let r1 = s1
+        .recv_where(|m| m["type"] == "round" && m["phase"] == "open")
+        .await;
+    assert_eq!(
+        (r1["round"].as_u64(), r1["ends_at"].as_i64()),
+        (Some(1), Some(opens_at + 300_000))
+    );
+    // Round 1: s1 bids then replaces; s2 bids. No ranks, no notices.
+    clock.set(opens_at + 10_000);
+    let a = s1.bid("lot-1", "s1-a", "950.00").await;
+    assert!(a.get("rank").is_none(), "{a}");
+    assert_eq!(s1.bid("lot-1", "s1-b", "990.00").await["type"], "accepted");
+    assert_eq!(s2.bid("lot-1", "s2-a", "960.00").await["type"], "accepted");
+    let state = s2.request(json!({"type": "state"})).await;
+    let lot = &state["state"]["lots"][0];
+    assert_eq!(
+        (lot["round"].as_u64(), lot["round_ends_at"].as_i64()),
+        (Some(1), Some(opens_at + 300_000))
+    );
+    assert!(
+        lot.get("rank").is_none() && lot.get("best_score").is_none(),
+        "{lot}"
+    );
+    assert_eq!(lot["bidder_count"], 0, "nothing revealed yet");
+    let o = obs.request(json!({"type": "state"})).await;
+    assert_eq!(o["state"]["lots"][0]["ladder"], json!([]));
+    // The close of round 1 opens it to everyone at once.
+    clock.set(opens_at + 300_000);
+    let closed = |m: &Value| m["type"] == "round" && m["phase"] == "closed";
+    for c in [&mut s1, &mut s2, &mut obs] {
+        assert_eq!(c.recv_where(closed).await["round"], 1);
+    }
+    let revealed = |m: &Value| m["type"] == "state" && m["state"]["lots"][0]["round"] == 2;
+    let st = s1.recv_where(revealed).await;
+    assert_eq!(st["state"]["lots"][0]["rank"], 2);
+    assert_eq!(st["state"]["lots"][0]["best_score"], "960.00");
+    assert_eq!(st["state"]["lots"][0]["bidder_count"], 2);
+    assert_eq!(st["state"]["lots"][0]["max_admissible"], "980.00");
+    let so = obs.recv_where(revealed).await;
+    assert_eq!(so["state"]["lots"][0]["ladder"][0]["total"], "960.00");
+    // Round 2: s1 goes to 950.00, sealed until the close; then round 2 improved the best, round
+    // 3 does not: with stable_rounds = 1 the lot closes after round 3.
+    clock.set(opens_at + 310_000);
+    assert_eq!(
+        s1.bid("lot-1", "s1-c", "985.00").await["reason"],
+        "decrement_too_small"
+    );
+    assert_eq!(s1.bid("lot-1", "s1-d", "950.00").await["type"], "accepted");
+    let o = obs.request(json!({"type": "state"})).await;
+    assert_eq!(
+        o["state"]["lots"][0]["ladder"][0]["total"], "960.00",
+        "round 1's ranking"
+    );
+    clock.set(opens_at + 600_000);
+    let st = s2
+        .recv_where(|m| m["type"] == "state" && m["state"]["lots"][0]["round"] == 3)
+        .await;
+    assert_eq!(st["state"]["lots"][0]["rank"], 2);
+    clock.set(opens_at + 900_000);
+    let done = obs
+        .recv_where(|m| m["type"] == "state" && m["state"]["lots"][0]["phase"] == "closed")
+        .await;
+    assert_eq!(done["state"]["lots"][0]["ladder"][0]["total"], "950.00");
+    for c in [&obs, &s1, &s2] {
+        assert!(
+            !c.raw.iter().any(|m| m.contains(r#""type":"bid""#)),
+            "no bid notice"
+        );
+    }
+    server.shutdown().await;
+    let (verdict, out) = crate::independent::python(&dir.join("data/rounds/live.log"), None, true);
+    assert_eq!(verdict, None, "{out}");
+}

@@ -3,7 +3,7 @@
 use veiling::core::*;
 use veiling::simulate::{Strategy, simulate, with_bidders};
 
-/// Five simulated auctions of the shipped configs (several lots, ranks, extensions, closes; best
+/// Six simulated auctions of the shipped configs (several lots, ranks, extensions, closes; best
 /// score shown and not, bidder count shown and not; line items and totals): the sample that
 /// tests of an encoding compare on, record by record or view by view.
 pub fn sample_runs() -> Vec<(&'static str, veiling::simulate::SimRun)> {
@@ -16,6 +16,8 @@ pub fn sample_runs() -> Vec<(&'static str, veiling::simulate::SimRun)> {
         ("rolstoelen-2026-dutch.toml", 3, Some(5)),
         // A Japanese auction: falling prices confirmed or dropped; two winners per lot.
         ("verbandmiddelen-2026-japanese.toml", 4, Some(6)),
+        // Sealed rounds: bids replaced within a round, rankings revealed at each round's close.
+        ("ziekenhuisbedden-2026-rounds.toml", 3, Some(5)),
     ]
     .into_iter()
     .map(|(name, seed, bidders)| {
@@ -50,6 +52,7 @@ fn re_executing_the_inputs_gives_the_same_outcomes_and_state() {
         ("hulpmiddelen-2025-sealed.toml", 2, Some(10)),
         ("rolstoelen-2026-dutch.toml", 4, Some(8)),
         ("verbandmiddelen-2026-japanese.toml", 5, Some(8)),
+        ("ziekenhuisbedden-2026-rounds.toml", 6, Some(7)),
     ] {
         let cfg = with_bidders(config(name), bidders).unwrap();
         let run = simulate(cfg, seed).unwrap();
@@ -264,4 +267,46 @@ fn a_japanese_simulation_keeps_who_drops_out_out() {
         }
     }
     assert!(drops > 0, "some bidders dropped out");
+}
+
+/// A simulated auction in sealed rounds: rounds follow each other; while one runs, every view
+/// shows the ranking as the last round closed it, never a bid of the running round.
+#[test]
+fn sealed_rounds_show_only_what_the_last_round_revealed() {
+    let cfg = with_bidders(config("ziekenhuisbedden-2026-rounds.toml"), Some(6)).unwrap();
+    let mut rounds_seen = 0;
+    for seed in 1..=4 {
+        let run = simulate(cfg.clone(), seed).unwrap();
+        let mut replay = Auction::new(run.config.rules.clone());
+        let mut shown_at_close: Option<Vec<(u32, Seq)>> = None;
+        for step in &run.steps {
+            replay.execute(&step.input);
+            if let Outcome::Accepted(events) = &step.outcome
+                && events
+                    .iter()
+                    .any(|e| matches!(e, Event::RoundClosed { .. }))
+            {
+                rounds_seen += 1;
+                shown_at_close = Some(
+                    replay.observer_view().lots[0]
+                        .ladder
+                        .iter()
+                        .map(|r| (r.rank, r.alias as u64 as Seq))
+                        .collect(),
+                );
+            }
+            let lot = &replay.lots()[0];
+            if lot.phase == LotPhase::Open
+                && let Some(shown) = &shown_at_close
+            {
+                let now: Vec<(u32, Seq)> = replay.observer_view().lots[0]
+                    .ladder
+                    .iter()
+                    .map(|r| (r.rank, r.alias as u64 as Seq))
+                    .collect();
+                assert_eq!(&now, shown, "seed {seed}: a view changed during a round");
+            }
+        }
+    }
+    assert!(rounds_seen > 3, "rounds closed");
 }
