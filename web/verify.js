@@ -944,6 +944,7 @@ export function configInfo(text) {
 
 const LOT_EVENTS = new Set([
   'lot_opened', 'lot_scheduled', 'bid_accepted', 'lot_extended', 'lot_closed', 'bid_voided', 'lot_awarded',
+  'price_offered', 'bidder_dropped', 'round_opened', 'round_closed',
 ]);
 
 function asNum(v) {
@@ -991,6 +992,7 @@ export function summarize(records, config = null) {
       lots.set(id, {
         lot: id, name: known ? known.name : null, phase: 'scheduled', deadline: null, extensions: 0,
         events: [], bids: [], ranking: [], rankingSource: 'derived', reserveMet: null, award: null,
+        dropped: new Set(),
       });
     }
     return lots.get(id);
@@ -1074,6 +1076,10 @@ export function summarize(records, config = null) {
           if (b) b.voided = true;
           break;
         }
+        // Japanese auction: who dropped out left the lot's ladder.
+        case 'bidder_dropped':
+          if (typeof ev.supplier === 'string') l.dropped.add(ev.supplier);
+          break;
         case 'lot_awarded': {
           l.phase = 'awarded';
           l.reserveMet = typeof ev.reserve_met === 'boolean' ? ev.reserve_met : null;
@@ -1090,9 +1096,11 @@ export function summarize(records, config = null) {
     // Derived: the standing ladder at the end of the records.
     const standing = new Map();
     for (const b of l.bids) {
-      if (b.voided || disqualified.has(b.supplier) || typeof b.supplier !== 'string') continue;
+      if (b.voided || disqualified.has(b.supplier) || l.dropped.has(b.supplier)
+        || typeof b.supplier !== 'string') continue;
       standing.set(b.supplier, b); // the last non-voided accepted bid stands
     }
+    l.dropped = [...l.dropped];
     l.ladder = [...standing.values()]
       .sort(byScoreThenBid)
       .map((b, k) => ({ rank: k + 1, supplier: b.supplier, total: b.total, score: b.score, bid: b.bid, at: b.at }));

@@ -541,3 +541,18 @@ test('configInfo reads the title and names', () => {
   assert.deepEqual(c.suppliers.map((x) => x.name), ['Alfa BV', 'Bravo BV']);
   assert.deepEqual(c.auctioneers, [{ id: 'jan', name: 'Jan' }]);
 });
+
+test('summarize leaves Japanese bidders who dropped out off the derived ladder', async () => {
+  const rec = (event, fields) => ({ kind: 'input', outcome: { accepted: [{ event, ...fields }] } });
+  const records = [
+    { kind: 'header', config: '[[lots]]\nid = "lot-1"\nname = "Lot 1"\n' },
+    rec('bid_accepted', { at: 1, bid: 2, lot: 'lot-1', supplier: 'a', total: '100.00', score: '100.00', lines: [] }),
+    rec('bid_accepted', { at: 2, bid: 3, lot: 'lot-1', supplier: 'b', total: '100.00', score: '100.00', lines: [] }),
+    rec('bid_accepted', { at: 3, bid: 4, lot: 'lot-1', supplier: 'a', total: '90.00', score: '90.00', lines: [] }),
+    rec('bidder_dropped', { at: 4, lot: 'lot-1', supplier: 'b', step: 1 }),
+  ];
+  const s = summarize(records);
+  const lot = s.lots['lot-1'] ?? s.lots.get?.('lot-1') ?? Object.values(s.lots)[0];
+  assert.deepEqual(lot.ladder.map((r) => r.supplier), ['a']);
+  assert.deepEqual(lot.dropped, ['b']);
+});
