@@ -824,6 +824,41 @@ impl Validator {
         .filter(|_| (raw.step_amount.is_some() || raw.step_percent.is_some()) && raw.interval_s > 0)
     }
 
+    /// A lot whose price moves in steps takes one total price: no line items.
+    fn one_total_price(&mut self, i: usize, raw: &[RawLot], kind: &str) {
+        if raw.get(i).is_some_and(|r| !r.lines.is_empty()) {
+            self.err(
+                format!("lots[{i}].lines"),
+                format!("a {kind} lot offers one total price: leave out its line items"),
+            );
+        }
+    }
+
+    /// A lot whose price moves `steps` times every `interval_ms` must run long enough for its
+    /// last price to stand one whole interval.
+    fn steps_fit(
+        &mut self,
+        i: usize,
+        lot: &LotRules,
+        (steps, interval_ms): (u32, i64),
+        runs_ms: i64,
+        (reaches, so): (&str, &str),
+    ) {
+        let needed_ms = (i64::from(steps) + 1) * interval_ms;
+        if runs_ms < needed_ms {
+            self.err(
+                format!("lots[{i}]"),
+                format!(
+                    "the price of lot '{}' reaches its {reaches} after {steps} step(s) of {} s, so the lot must run at least {} s {so}; it runs {} s",
+                    lot.id,
+                    interval_ms / 1000,
+                    needed_ms / 1000,
+                    runs_ms / 1000
+                ),
+            );
+        }
+    }
+
     /// `[rounds]`: their length, their most, and how many rounds without improvement end it.
     fn rounds(&mut self, raw: &RawRounds) -> Option<RoundRules> {
         if raw.duration_s == 0 {
@@ -939,12 +974,7 @@ impl Validator {
             if self.bad_ceilings.contains(&i) {
                 continue;
             }
-            if raw.get(i).is_some_and(|r| !r.lines.is_empty()) {
-                self.err(
-                    format!("lots[{i}].lines"),
-                    "a Japanese lot offers one total price: leave out its line items",
-                );
-            }
+            self.one_total_price(i, raw, "Japanese");
             if lot.floor.is_none() {
                 self.err(
                     format!("lots[{i}].floor"),
@@ -971,19 +1001,13 @@ impl Validator {
                 continue;
             }
             let runs_ms = lot_runs_ms(timing, opens_at, i);
-            let needed_ms = (i64::from(steps) + 1) * japanese.interval_ms;
-            if runs_ms < needed_ms {
-                self.err(
-                    format!("lots[{i}]"),
-                    format!(
-                        "the price of lot '{}' reaches its floor after {steps} step(s) of {} s, so the lot must run at least {} s for every price to be confirmed; it runs {} s",
-                        lot.id,
-                        japanese.interval_ms / 1000,
-                        needed_ms / 1000,
-                        runs_ms / 1000
-                    ),
-                );
-            }
+            self.steps_fit(
+                i,
+                lot,
+                (steps, japanese.interval_ms),
+                runs_ms,
+                ("floor", "for every price to be confirmed"),
+            );
         }
     }
 
@@ -1007,12 +1031,7 @@ impl Validator {
                     "a Dutch lot has one winner, its first taker",
                 );
             }
-            if raw.get(i).is_some_and(|r| !r.lines.is_empty()) {
-                self.err(
-                    format!("lots[{i}].lines"),
-                    "a Dutch lot offers one total price: leave out its line items",
-                );
-            }
+            self.one_total_price(i, raw, "Dutch");
             let Some(steps) = dutch.steps_to_ceiling(lot) else {
                 self.err(
                     format!("lots[{i}]"),
@@ -1032,19 +1051,13 @@ impl Validator {
                 continue;
             }
             let runs_ms = lot_runs_ms(timing, opens_at, i);
-            let needed_ms = (i64::from(steps) + 1) * dutch.interval_ms;
-            if runs_ms < needed_ms {
-                self.err(
-                    format!("lots[{i}]"),
-                    format!(
-                        "the price of lot '{}' reaches its ceiling after {steps} step(s) of {} s, so the lot must run at least {} s to offer the ceiling for one interval; it runs {} s",
-                        lot.id,
-                        dutch.interval_ms / 1000,
-                        needed_ms / 1000,
-                        runs_ms / 1000
-                    ),
-                );
-            }
+            self.steps_fit(
+                i,
+                lot,
+                (steps, dutch.interval_ms),
+                runs_ms,
+                ("ceiling", "to offer the ceiling for one interval"),
+            );
         }
     }
 

@@ -44,9 +44,13 @@ pub trait FormatRules {
     /// `ctx`.
     fn check_bid(&self, ctx: &BidContext<'_>) -> Result<(), Rejection>;
     /// Events that follow an accepted bid (for the English format: a soft-close extension).
-    fn after_accept(&self, ctx: &BidContext<'_>) -> Option<Event>;
+    fn after_accept(&self, _ctx: &BidContext<'_>) -> Option<Event> {
+        None
+    }
     /// The hard close of a lot whose first deadline is `first_deadline`, if the format caps it.
-    fn hard_close(&self, first_deadline: TimeMs) -> Option<TimeMs>;
+    fn hard_close(&self, _first_deadline: TimeMs) -> Option<TimeMs> {
+        None
+    }
     /// Bids are sealed while the lot is open: no live view shows another bid, a rank, the best
     /// score or the number of bidders, and no notice announces a bid; all open at the close.
     fn sealed(&self) -> bool {
@@ -126,14 +130,6 @@ impl FormatRules for RoundRules {
         // Against the bidder's bid of the round before: a replacement in the same round is
         // held to the same bound as the bid it replaces.
         check_improvement(ctx.bids, ctx.own_at_round_start, None, ctx.total, ctx.score)
-    }
-
-    fn after_accept(&self, _ctx: &BidContext<'_>) -> Option<Event> {
-        None
-    }
-
-    fn hard_close(&self, _first_deadline: TimeMs) -> Option<TimeMs> {
-        None
     }
 
     fn sealed(&self) -> bool {
@@ -235,14 +231,6 @@ impl FormatRules for DutchRules {
                 price: price.unwrap_or(Decimal::ZERO),
             }),
         }
-    }
-
-    fn after_accept(&self, _ctx: &BidContext<'_>) -> Option<Event> {
-        None
-    }
-
-    fn hard_close(&self, _first_deadline: TimeMs) -> Option<TimeMs> {
-        None
     }
 
     fn describe(&self) -> &'static str {
@@ -363,14 +351,6 @@ impl FormatRules for JapaneseRules {
         Ok(())
     }
 
-    fn after_accept(&self, _ctx: &BidContext<'_>) -> Option<Event> {
-        None
-    }
-
-    fn hard_close(&self, _first_deadline: TimeMs) -> Option<TimeMs> {
-        None
-    }
-
     fn describe(&self) -> &'static str {
         "Japanese reverse auction: the offered price falls by a step every interval; every \
          active bidder confirms each price or drops out for good; the last to stay win"
@@ -416,14 +396,6 @@ impl FormatRules for SealedBidRules {
             Some(bid) => Err(Rejection::AlreadyBid { bid }),
             None => Ok(()),
         }
-    }
-
-    fn after_accept(&self, _ctx: &BidContext<'_>) -> Option<Event> {
-        None
-    }
-
-    fn hard_close(&self, _first_deadline: TimeMs) -> Option<TimeMs> {
-        None
     }
 
     fn sealed(&self) -> bool {
