@@ -12,6 +12,7 @@ use std::str::FromStr;
 use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 
+use crate::core::format::PriceSteps;
 use crate::core::rules::limits;
 use crate::core::score::decimals_of;
 use crate::core::*;
@@ -33,6 +34,13 @@ fn lot_runs_ms(timing: &LotTiming, opens_at: TimeMs, i: usize) -> i64 {
         } => first_closes_at + gap_ms * i as i64 - opens_at,
         LotTiming::Serial { duration_ms, .. } => duration_ms,
     }
+}
+
+/// The formats whose lots offer a price in steps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stepped {
+    Dutch,
+    Japanese,
 }
 
 /// The formats a config can choose (`auction.format`).
@@ -298,7 +306,6 @@ impl Validator {
                 ("sealed_rounds", FormatKind::SealedRounds),
             ],
         );
-        let sealed = format == Some(FormatKind::SealedBid);
         if a.currency != "EUR" {
             self.err(
                 "auction.currency",
@@ -452,122 +459,14 @@ impl Validator {
         let confirm_drop = self.confirm_drop(&raw.bids);
         let timing = self.timing(&raw.timing, opens_at, &tz, lots.len());
         let soft_close = raw.soft_close.as_ref().and_then(|sc| self.soft_close(sc));
-        if sealed && raw.soft_close.is_some() {
-            self.err(
-                "soft_close",
-                "a sealed bid closes at its deadline: nobody sees a bid to answer, so leave out [soft_close]",
-            );
-        }
-        if format == Some(FormatKind::Dutch) && raw.soft_close.is_some() {
-            self.err(
-                "soft_close",
-                "a Dutch lot closes at its first taker or at its deadline: leave out [soft_close]",
-            );
-        }
-        if format == Some(FormatKind::Japanese) && raw.soft_close.is_some() {
-            self.err(
-                "soft_close",
-                "a Japanese lot closes when its last bidders stay, at its floor or at its deadline: leave out [soft_close]",
-            );
-        }
-        if format == Some(FormatKind::SealedRounds) && raw.soft_close.is_some() {
-            self.err(
-                "soft_close",
-                "sealed rounds close at the end of a round: leave out [soft_close]",
-            );
-        }
-        let rounds = match (format, raw.rounds.as_ref()) {
-            (Some(FormatKind::SealedRounds), Some(r)) => self.rounds(r),
-            (Some(FormatKind::SealedRounds), None) => {
-                self.err(
-                    "rounds",
-                    "format = \"sealed_rounds\" needs [rounds]: duration_s, rounds_max (and stable_rounds)",
-                );
-                None
-            }
-            (_, Some(_)) => {
-                self.err(
-                    "rounds",
-                    "[rounds] is only for auction.format = \"sealed_rounds\"",
-                );
-                None
-            }
-            (_, None) => None,
-        };
-        if let (Some(r), Some(timing), Some(opens)) = (&rounds, &timing, opens_at) {
-            for (i, lot) in lots.iter().enumerate() {
-                let runs_ms = lot_runs_ms(timing, opens, i);
-                let needed_ms = i64::from(r.rounds_max) * r.duration_ms;
-                if runs_ms < needed_ms {
-                    self.err(
-                        format!("lots[{i}]"),
-                        format!(
-                            "lot '{}' runs {} s, too short for {} round(s) of {} s ({} s): shorten the rounds or close later",
-                            lot.id,
-                            runs_ms / 1000,
-                            r.rounds_max,
-                            r.duration_ms / 1000,
-                            needed_ms / 1000
-                        ),
-                    );
-                }
-            }
-        }
-        let japanese = match (format, raw.japanese.as_ref()) {
-            (Some(FormatKind::Japanese), Some(j)) => self.japanese(j),
-            (Some(FormatKind::Japanese), None) => {
-                self.err(
-                    "japanese",
-                    "format = \"japanese\" needs [japanese]: interval_s and at least one [[japanese.stages]]",
-                );
-                None
-            }
-            (_, Some(_)) => {
-                self.err(
-                    "japanese",
-                    "[japanese] is only for auction.format = \"japanese\"",
-                );
-                None
-            }
-            (_, None) => None,
-        };
-        if format == Some(FormatKind::Japanese) {
-            if scoring.is_some_and(|s| s != Scoring::Price) {
-                self.err(
-                    "scoring.method",
-                    "a Japanese auction ends at one price for all who stay: only 'price' scoring applies",
-                );
-            }
-            if let (Some(j), Some(timing), Some(opens)) = (&japanese, &timing, opens_at) {
-                self.japanese_lots(j, &lots, &raw.lots, timing, opens);
-            }
-        }
-        let dutch = match (format, raw.dutch.as_ref()) {
-            (Some(FormatKind::Dutch), Some(d)) => self.dutch(d),
-            (Some(FormatKind::Dutch), None) => {
-                self.err(
-                    "dutch",
-                    "format = \"dutch\" needs [dutch]: start_percent, step_amount or step_percent, interval_s",
-                );
-                None
-            }
-            (_, Some(_)) => {
-                self.err("dutch", "[dutch] is only for auction.format = \"dutch\"");
-                None
-            }
-            (_, None) => None,
-        };
-        if format == Some(FormatKind::Dutch) {
-            if scoring.is_some_and(|s| s != Scoring::Price) {
-                self.err(
-                    "scoring.method",
-                    "a Dutch auction is won by the first taker at the offered price: only 'price' scoring applies",
-                );
-            }
-            if let (Some(d), Some(timing), Some(opens)) = (&dutch, &timing, opens_at) {
-                self.dutch_lots(d, &lots, &raw.lots, timing, opens);
-            }
-        }
+        let format = self.format_rules(
+            format,
+            raw,
+            &lots,
+            timing.as_ref().zip(opens_at),
+            scoring,
+            soft_close,
+        );
         if !(1..=1_000_000).contains(&raw.log.checkpoint_every) {
             self.err(
                 "log.checkpoint_every",
@@ -582,13 +481,7 @@ impl Validator {
             rules: Rules {
                 auction_id: a.id.clone(),
                 title: a.title.clone(),
-                format: match format? {
-                    FormatKind::English => Format::English(EnglishRules { soft_close }),
-                    FormatKind::SealedBid => Format::SealedBid,
-                    FormatKind::Dutch => Format::Dutch(dutch?),
-                    FormatKind::Japanese => Format::Japanese(japanese?),
-                    FormatKind::SealedRounds => Format::SealedRounds(rounds?),
-                },
+                format: format?,
                 opens_at: opens_at?,
                 timing: timing?,
                 lots,
@@ -824,41 +717,6 @@ impl Validator {
         .filter(|_| (raw.step_amount.is_some() || raw.step_percent.is_some()) && raw.interval_s > 0)
     }
 
-    /// A lot whose price moves in steps takes one total price: no line items.
-    fn one_total_price(&mut self, i: usize, raw: &[RawLot], kind: &str) {
-        if raw.get(i).is_some_and(|r| !r.lines.is_empty()) {
-            self.err(
-                format!("lots[{i}].lines"),
-                format!("a {kind} lot offers one total price: leave out its line items"),
-            );
-        }
-    }
-
-    /// A lot whose price moves `steps` times every `interval_ms` must run long enough for its
-    /// last price to stand one whole interval.
-    fn steps_fit(
-        &mut self,
-        i: usize,
-        lot: &LotRules,
-        (steps, interval_ms): (u32, i64),
-        runs_ms: i64,
-        (reaches, so): (&str, &str),
-    ) {
-        let needed_ms = (i64::from(steps) + 1) * interval_ms;
-        if runs_ms < needed_ms {
-            self.err(
-                format!("lots[{i}]"),
-                format!(
-                    "the price of lot '{}' reaches its {reaches} after {steps} step(s) of {} s, so the lot must run at least {} s {so}; it runs {} s",
-                    lot.id,
-                    interval_ms / 1000,
-                    needed_ms / 1000,
-                    runs_ms / 1000
-                ),
-            );
-        }
-    }
-
     /// `[rounds]`: their length, their most, and how many rounds without improvement end it.
     fn rounds(&mut self, raw: &RawRounds) -> Option<RoundRules> {
         if raw.duration_s == 0 {
@@ -959,105 +817,234 @@ impl Validator {
         })
     }
 
-    /// Every Japanese lot: a floor to stop at, a total price, at most `DUTCH_STEPS_MAX` steps
-    /// from the ceiling to the floor, and time for them all before the first deadline.
-    fn japanese_lots(
+    /// The chosen format with its own table (`[dutch]`, `[japanese]`, `[rounds]`), and what it
+    /// refuses of the rest of the config: a soft close, scoring other than price, lots that
+    /// cannot run its course.
+    fn format_rules(
         &mut self,
-        japanese: &JapaneseRules,
+        format: Option<FormatKind>,
+        raw: &RawConfig,
+        lots: &[LotRules],
+        schedule: Option<(&LotTiming, TimeMs)>,
+        scoring: Option<Scoring>,
+        soft_close: Option<SoftClose>,
+    ) -> Option<Format> {
+        use FormatKind::*;
+        let no_soft_close = match format {
+            Some(SealedBid) => Some(
+                "a sealed bid closes at its deadline: nobody sees a bid to answer, so leave out [soft_close]",
+            ),
+            Some(Dutch) => Some(
+                "a Dutch lot closes at its first taker or at its deadline: leave out [soft_close]",
+            ),
+            Some(Japanese) => Some(
+                "a Japanese lot closes when its last bidders stay, at its floor or at its deadline: leave out [soft_close]",
+            ),
+            Some(SealedRounds) => {
+                Some("sealed rounds close at the end of a round: leave out [soft_close]")
+            }
+            Some(English) | None => None,
+        };
+        if let Some(why) = no_soft_close
+            && raw.soft_close.is_some()
+        {
+            self.err("soft_close", why);
+        }
+        let price_only = match format {
+            Some(Dutch) => Some(
+                "a Dutch auction is won by the first taker at the offered price: only 'price' scoring applies",
+            ),
+            Some(Japanese) => Some(
+                "a Japanese auction ends at one price for all who stay: only 'price' scoring applies",
+            ),
+            _ => None,
+        };
+        if let Some(why) = price_only
+            && scoring.is_some_and(|s| s != Scoring::Price)
+        {
+            self.err("scoring.method", why);
+        }
+        let dutch = self.section(
+            (
+                "dutch",
+                "dutch",
+                "start_percent, step_amount or step_percent, interval_s",
+            ),
+            format == Some(Dutch),
+            raw.dutch.as_ref(),
+            Self::dutch,
+        );
+        let japanese = self.section(
+            (
+                "japanese",
+                "japanese",
+                "interval_s and at least one [[japanese.stages]]",
+            ),
+            format == Some(Japanese),
+            raw.japanese.as_ref(),
+            Self::japanese,
+        );
+        let rounds = self.section(
+            (
+                "rounds",
+                "sealed_rounds",
+                "duration_s, rounds_max (and stable_rounds)",
+            ),
+            format == Some(SealedRounds),
+            raw.rounds.as_ref(),
+            Self::rounds,
+        );
+        if let Some((timing, opens_at)) = schedule {
+            if let Some(d) = &dutch {
+                self.stepped_lots(d, Stepped::Dutch, lots, &raw.lots, timing, opens_at);
+            }
+            if let Some(j) = &japanese {
+                self.stepped_lots(j, Stepped::Japanese, lots, &raw.lots, timing, opens_at);
+            }
+            if let Some(r) = &rounds {
+                self.rounds_fit(r, lots, timing, opens_at);
+            }
+        }
+        Some(match format? {
+            English => Format::English(EnglishRules { soft_close }),
+            SealedBid => Format::SealedBid,
+            Dutch => Format::Dutch(dutch?),
+            Japanese => Format::Japanese(japanese?),
+            SealedRounds => Format::SealedRounds(rounds?),
+        })
+    }
+
+    /// A format's own table `[name]`: required with that format (`format`), refused with any
+    /// other; `needs` lists its fields for the error.
+    fn section<R, T>(
+        &mut self,
+        (name, format, needs): (&str, &str, &str),
+        wanted: bool,
+        raw: Option<&R>,
+        parse: impl FnOnce(&mut Self, &R) -> Option<T>,
+    ) -> Option<T> {
+        match (wanted, raw) {
+            (true, Some(r)) => parse(self, r),
+            (true, None) => {
+                self.err(
+                    name,
+                    format!("format = \"{format}\" needs [{name}]: {needs}"),
+                );
+                None
+            }
+            (false, Some(_)) => {
+                self.err(
+                    name,
+                    format!("[{name}] is only for auction.format = \"{format}\""),
+                );
+                None
+            }
+            (false, None) => None,
+        }
+    }
+
+    /// Every lot of sealed rounds must run `rounds_max` rounds before its first deadline.
+    fn rounds_fit(&mut self, r: &RoundRules, lots: &[LotRules], timing: &LotTiming, opens: TimeMs) {
+        for (i, lot) in lots.iter().enumerate() {
+            let runs_ms = lot_runs_ms(timing, opens, i);
+            let needed_ms = i64::from(r.rounds_max) * r.duration_ms;
+            if runs_ms < needed_ms {
+                self.err(
+                    format!("lots[{i}]"),
+                    format!(
+                        "lot '{}' runs {} s, too short for {} round(s) of {} s ({} s): shorten the rounds or close later",
+                        lot.id,
+                        runs_ms / 1000,
+                        r.rounds_max,
+                        r.duration_ms / 1000,
+                        needed_ms / 1000
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Every lot of a Dutch or Japanese auction: a total price (no line items), for the Dutch
+    /// one winner, for the Japanese a floor to stop at; at most `PRICE_STEPS_MAX` steps from
+    /// the first price to the last; and time before the first deadline for the last price to
+    /// stand one whole interval.
+    fn stepped_lots(
+        &mut self,
+        steps: &dyn PriceSteps,
+        kind: Stepped,
         lots: &[LotRules],
         raw: &[RawLot],
         timing: &LotTiming,
         opens_at: TimeMs,
     ) {
-        use crate::core::format::PriceSteps;
+        let (name, table) = match kind {
+            Stepped::Dutch => ("Dutch", "dutch"),
+            Stepped::Japanese => ("Japanese", "japanese"),
+        };
         for (i, lot) in lots.iter().enumerate() {
             if self.bad_ceilings.contains(&i) {
                 continue;
             }
-            self.one_total_price(i, raw, "Japanese");
-            if lot.floor.is_none() {
+            if kind == Stepped::Dutch && lot.winners != 1 {
+                self.err(
+                    format!("lots[{i}].winners"),
+                    "a Dutch lot has one winner, its first taker",
+                );
+            }
+            if raw.get(i).is_some_and(|r| !r.lines.is_empty()) {
+                self.err(
+                    format!("lots[{i}].lines"),
+                    format!("a {name} lot offers one total price: leave out its line items"),
+                );
+            }
+            if kind == Stepped::Japanese && lot.floor.is_none() {
                 self.err(
                     format!("lots[{i}].floor"),
                     "a Japanese lot's price falls to its floor at most: give the lot a floor",
                 );
                 continue;
             }
-            let Some(steps) = japanese.last_step(lot) else {
+            let Some(last) = steps.last_step(lot) else {
                 self.err(
                     format!("lots[{i}]"),
-                    "the Japanese price step is 0 at this lot's price decimals",
+                    format!("the {name} price step is 0 at this lot's price decimals"),
                 );
                 continue;
             };
-            if steps > limits::DUTCH_STEPS_MAX {
-                self.err(
-                    "japanese",
-                    format!(
+            if last > limits::PRICE_STEPS_MAX {
+                let why = match kind {
+                    Stepped::Dutch => format!(
+                        "lot '{}' needs {last} steps from its start to its ceiling; at most {} are allowed: take a larger step",
+                        lot.id,
+                        limits::PRICE_STEPS_MAX
+                    ),
+                    Stepped::Japanese => format!(
                         "lot '{}' needs more than {} steps from its ceiling to its floor: take larger steps",
                         lot.id,
-                        limits::DUTCH_STEPS_MAX
+                        limits::PRICE_STEPS_MAX
                     ),
-                );
+                };
+                self.err(table, why);
                 continue;
             }
             let runs_ms = lot_runs_ms(timing, opens_at, i);
-            self.steps_fit(
-                i,
-                lot,
-                (steps, japanese.interval_ms),
-                runs_ms,
-                ("floor", "for every price to be confirmed"),
-            );
-        }
-    }
-
-    /// Every Dutch lot: one winner, a total price, a schedule that reaches the ceiling in at most
-    /// `DUTCH_STEPS_MAX` steps and offers it for a whole interval before the first deadline.
-    fn dutch_lots(
-        &mut self,
-        dutch: &DutchRules,
-        lots: &[LotRules],
-        raw: &[RawLot],
-        timing: &LotTiming,
-        opens_at: TimeMs,
-    ) {
-        for (i, lot) in lots.iter().enumerate() {
-            if self.bad_ceilings.contains(&i) {
-                continue;
-            }
-            if lot.winners != 1 {
-                self.err(
-                    format!("lots[{i}].winners"),
-                    "a Dutch lot has one winner, its first taker",
-                );
-            }
-            self.one_total_price(i, raw, "Dutch");
-            let Some(steps) = dutch.steps_to_ceiling(lot) else {
+            let needed_ms = (i64::from(last) + 1) * steps.interval_ms();
+            if runs_ms < needed_ms {
+                let (reaches, so) = match kind {
+                    Stepped::Dutch => ("ceiling", "to offer the ceiling for one interval"),
+                    Stepped::Japanese => ("floor", "for every price to be confirmed"),
+                };
                 self.err(
                     format!("lots[{i}]"),
-                    "the Dutch price step is 0 at this lot's price decimals",
-                );
-                continue;
-            };
-            if steps > limits::DUTCH_STEPS_MAX {
-                self.err(
-                    "dutch",
                     format!(
-                        "lot '{}' needs {steps} steps from its start to its ceiling; at most {} are allowed: take a larger step",
+                        "the price of lot '{}' reaches its {reaches} after {last} step(s) of {} s, so the lot must run at least {} s {so}; it runs {} s",
                         lot.id,
-                        limits::DUTCH_STEPS_MAX
+                        steps.interval_ms() / 1000,
+                        needed_ms / 1000,
+                        runs_ms / 1000
                     ),
                 );
-                continue;
             }
-            let runs_ms = lot_runs_ms(timing, opens_at, i);
-            self.steps_fit(
-                i,
-                lot,
-                (steps, dutch.interval_ms),
-                runs_ms,
-                ("ceiling", "to offer the ceiling for one interval"),
-            );
         }
     }
 

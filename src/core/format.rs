@@ -324,7 +324,7 @@ impl PriceSteps for JapaneseRules {
     }
 
     fn last_step(&self, lot: &LotRules) -> Option<u32> {
-        let prices = self.walk(lot, super::rules::limits::DUTCH_STEPS_MAX + 1)?;
+        let prices = self.walk(lot, super::rules::limits::PRICE_STEPS_MAX + 1)?;
         u32::try_from(prices.len() - 1).ok()
     }
 

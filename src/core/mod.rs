@@ -816,9 +816,9 @@ impl Auction {
         let mut clock = Schedule::of(self);
         let mut events = Vec::new();
         // Each iteration opens or closes something (3 per lot plus the opening), or offers a
-        // Dutch lot's next price (at most DUTCH_STEPS_MAX per lot): that bounds it.
+        // Dutch lot's next price (at most PRICE_STEPS_MAX per lot): that bounds it.
         let steps = if self.rules.format.rules().price_steps().is_some() {
-            limits::DUTCH_STEPS_MAX as usize
+            limits::PRICE_STEPS_MAX as usize
         } else {
             self.rules
                 .format
@@ -1176,6 +1176,22 @@ struct Schedule {
     best: Vec<Option<Decimal>>,
 }
 
+/// When lot `lot`, offering price `step` since `since`, steps next: its next price, and in a
+/// Japanese auction also the end of the last one, when the bidders who did not confirm it drop
+/// out. Never at or after its deadline: a price due then is never offered, the lot closes.
+fn next_step_at(
+    rules: &Rules,
+    lot: usize,
+    step: u32,
+    since: TimeMs,
+    deadline: TimeMs,
+) -> Option<TimeMs> {
+    let ps = rules.format.rules().price_steps()?;
+    let more = ps.must_confirm() || ps.last_step(rules.lots.get(lot)?).is_some_and(|l| step < l);
+    let next = since.saturating_add(ps.interval_ms());
+    (more && next < deadline).then_some(next)
+}
+
 /// What falls due on a lot (in this order when several fall due at one time).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Due {
@@ -1254,7 +1270,6 @@ impl Schedule {
 
     /// Everything the open auction has scheduled, as (time, lot, what).
     fn due_items(&self, rules: &Rules) -> Vec<(TimeMs, usize, Due)> {
-        let steps = rules.format.rules().price_steps();
         let mut items = Vec::new();
         for (i, (phase, opens_at, deadline)) in self.lots.iter().enumerate() {
             match phase {
@@ -1266,17 +1281,10 @@ impl Schedule {
                     {
                         items.push((round.ends_at, i, Due::RoundEnd));
                     }
-                    // The next price; in a Japanese auction also the end of the last one,
-                    // when the bidders who did not confirm it drop out.
-                    if let (Some(ps), Some((step, since)), Some(lot), Some(deadline)) =
-                        (steps, self.steps[i], rules.lots.get(i), deadline)
-                        && (ps.must_confirm() || ps.last_step(lot).is_some_and(|last| step < last))
+                    if let (Some((step, since)), Some(deadline)) = (self.steps[i], deadline)
+                        && let Some(next) = next_step_at(rules, i, step, since, *deadline)
                     {
-                        let next = since.saturating_add(ps.interval_ms());
-                        // A price due at the deadline is never offered: the lot closes.
-                        if next < *deadline {
-                            items.push((next, i, Due::Step));
-                        }
+                        items.push((next, i, Due::Step));
                     }
                 }
                 _ => {}

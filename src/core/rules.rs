@@ -27,7 +27,7 @@ pub mod limits {
     pub const AUCTIONEERS_MAX: usize = 50;
     pub const OBSERVERS_MAX: usize = 200;
     /// Most price steps of a Dutch lot from its start to its ceiling.
-    pub const DUTCH_STEPS_MAX: u32 = 1000;
+    pub const PRICE_STEPS_MAX: u32 = 1000;
     /// Largest ceiling price and largest line quantity a config may state.
     pub const CEILING_MAX: &str = "1000000000000";
     pub const QUANTITY_MAX: &str = "1000000000";

@@ -211,15 +211,17 @@ impl Auction {
         })
     }
 
-    /// Dutch auction: when the lot offers its next price (never at or after its deadline).
+    /// Dutch and Japanese auctions: when the lot's price steps next (the tick's own rule).
     pub fn next_price_at(&self, lot: LotIx) -> Option<TimeMs> {
         let state = self.lot(lot)?;
         let offered = state.offered?;
-        let steps = self.rules().format.rules().price_steps()?;
-        let last = steps.last_step(self.rules().lots.get(lot.ix())?)?;
-        let next = offered.since.saturating_add(steps.interval_ms());
-        ((offered.step < last || steps.must_confirm()) && state.deadline.is_some_and(|d| next < d))
-            .then_some(next)
+        super::next_step_at(
+            self.rules(),
+            lot.ix(),
+            offered.step,
+            offered.since,
+            state.deadline?,
+        )
     }
 
     /// Before the auction opens: when a lot that opens with it will open (every lot, except the
