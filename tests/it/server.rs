@@ -2159,6 +2159,40 @@ async fn auctioneers_see_which_suppliers_are_connected() {
     server.shutdown().await;
 }
 
+/// The parties of the inline auctions below: one auctioneer, one observer, two suppliers on
+/// their one lot `lot-1`.
+macro_rules! two_suppliers {
+    () => {
+        r#"
+[[auctioneers]]
+id = "a1"
+name = "Auctioneer One"
+
+[[observers]]
+id = "obs"
+name = "Observer"
+
+[[suppliers]]
+id = "s1"
+name = "Supplier One"
+lots = ["lot-1"]
+
+[[suppliers]]
+id = "s2"
+name = "Supplier Two"
+lots = ["lot-1"]
+"#
+    };
+}
+
+/// Stop an inline server, then hold its log to the independent Python verifier.
+async fn stop_and_verify(server: Server, dir: &Path, auction: &str) {
+    server.shutdown().await;
+    let log = dir.join("data").join(auction).join("live.log");
+    let (verdict, out) = crate::independent::python(&log, None, true);
+    assert_eq!(verdict, None, "{out}");
+}
+
 /// A server for one auction given as config text, on a manual clock a minute before its
 /// opening.
 struct Inline {
@@ -2206,7 +2240,8 @@ async fn start_inline(name: &str, text: &str) -> Inline {
     }
 }
 
-const SEALED_CONFIG: &str = r#"[auction]
+const SEALED_CONFIG: &str = concat!(
+    r#"[auction]
 id = "sealed"
 title = "Sealed bid over the wire"
 format = "sealed_bid"
@@ -2226,25 +2261,9 @@ bidder_count = true
 id = "lot-1"
 name = "Lot one"
 ceiling = "1000.00"
-
-[[auctioneers]]
-id = "a1"
-name = "Auctioneer One"
-
-[[observers]]
-id = "obs"
-name = "Observer"
-
-[[suppliers]]
-id = "s1"
-name = "Supplier One"
-lots = ["lot-1"]
-
-[[suppliers]]
-id = "s2"
-name = "Supplier Two"
-lots = ["lot-1"]
-"#;
+"#,
+    two_suppliers!()
+);
 
 /// The single sealed bid over the wire: bidders are told the format; while the lot is open no
 /// one hears of a bid or sees a rank, a best score, a count or a ladder; the second bid is
@@ -2340,12 +2359,11 @@ async fn a_sealed_bid_shows_nothing_until_the_close_opens_every_bid() {
             "a bid notice while sealed"
         );
     }
-    server.shutdown().await;
-    let (verdict, out) = crate::independent::python(&dir.join("data/sealed/live.log"), None, true);
-    assert_eq!(verdict, None, "{out}");
+    stop_and_verify(server, &dir, "sealed").await;
 }
 
-const DUTCH_CONFIG: &str = r#"[auction]
+const DUTCH_CONFIG: &str = concat!(
+    r#"[auction]
 id = "dutch"
 title = "Dutch auction over the wire"
 format = "dutch"
@@ -2366,25 +2384,9 @@ interval_s = 60
 id = "lot-1"
 name = "Lot one"
 ceiling = "1000.00"
-
-[[auctioneers]]
-id = "a1"
-name = "Auctioneer One"
-
-[[observers]]
-id = "obs"
-name = "Observer"
-
-[[suppliers]]
-id = "s1"
-name = "Supplier One"
-lots = ["lot-1"]
-
-[[suppliers]]
-id = "s2"
-name = "Supplier Two"
-lots = ["lot-1"]
-"#;
+"#,
+    two_suppliers!()
+);
 
 /// The Dutch auction over the wire: everyone hears each offered price; a bid of another total
 /// is refused with the price; the first bid of the offered price wins and closes the lot at
@@ -2447,12 +2449,11 @@ async fn a_dutch_lot_goes_to_the_first_who_accepts_its_rising_price() {
         .await;
     assert_eq!(o["state"]["lots"][0]["ladder"][0]["total"], "700.00");
     assert!(o["state"]["lots"][0].get("offered_price").is_none());
-    server.shutdown().await;
-    let (verdict, out) = crate::independent::python(&dir.join("data/dutch/live.log"), None, true);
-    assert_eq!(verdict, None, "{out}");
+    stop_and_verify(server, &dir, "dutch").await;
 }
 
-const JAPANESE_CONFIG: &str = r#"[auction]
+const JAPANESE_CONFIG: &str = concat!(
+    r#"[auction]
 id = "japanese"
 title = "Japanese auction over the wire"
 format = "japanese"
@@ -2475,30 +2476,15 @@ id = "lot-1"
 name = "Lot one"
 ceiling = "1000.00"
 floor = "500.00"
-
-[[auctioneers]]
-id = "a1"
-name = "Auctioneer One"
-
-[[observers]]
-id = "obs"
-name = "Observer"
-
-[[suppliers]]
-id = "s1"
-name = "Supplier One"
-lots = ["lot-1"]
-
-[[suppliers]]
-id = "s2"
-name = "Supplier Two"
-lots = ["lot-1"]
-
+"#,
+    two_suppliers!(),
+    r#"
 [[suppliers]]
 id = "s3"
 name = "Supplier Three"
 lots = ["lot-1"]
-"#;
+"#
+);
 
 /// The Japanese auction over the wire: everyone hears the falling price; a confirmation twice
 /// is refused; who misses a price drops out (told alone, and the observers by alias), and is
@@ -2571,13 +2557,11 @@ async fn a_japanese_lot_drops_who_does_not_confirm_and_closes_on_the_last_one() 
     assert_eq!(ladder[0]["total"], "900.00");
     // Nobody but the one who dropped, the observers and the insiders heard of a drop.
     assert!(!s2.raw.iter().any(|m| m.contains(r#""type":"dropped""#)));
-    server.shutdown().await;
-    let (verdict, out) =
-        crate::independent::python(&dir.join("data/japanese/live.log"), None, true);
-    assert_eq!(verdict, None, "{out}");
+    stop_and_verify(server, &dir, "japanese").await;
 }
 
-const ROUNDS_CONFIG: &str = r#"[auction]
+const ROUNDS_CONFIG: &str = concat!(
+    r#"[auction]
 id = "rounds"
 title = "Sealed rounds over the wire"
 format = "sealed_rounds"
@@ -2603,25 +2587,9 @@ bidder_count = true
 id = "lot-1"
 name = "Lot one"
 ceiling = "1000.00"
-
-[[auctioneers]]
-id = "a1"
-name = "Auctioneer One"
-
-[[observers]]
-id = "obs"
-name = "Observer"
-
-[[suppliers]]
-id = "s1"
-name = "Supplier One"
-lots = ["lot-1"]
-
-[[suppliers]]
-id = "s2"
-name = "Supplier Two"
-lots = ["lot-1"]
-"#;
+"#,
+    two_suppliers!()
+);
 
 /// The protocol flow of a round-based auction: bidders are told the format and the round;
 /// bids of the running round are sealed (no rank, no bid notice, the last round's ranking in
@@ -2668,6 +2636,10 @@ async fn sealed_rounds_open_each_round_to_everyone_at_its_close() {
     assert_eq!(lot["bidder_count"], 0, "nothing revealed yet");
     let o = obs.request(json!({"type": "state"})).await;
     assert_eq!(o["state"]["lots"][0]["ladder"], json!([]));
+    // The log holds the running round's bids: not even the auditor fetches it yet.
+    let auditor = format!("Authorization: Bearer {}\r\n", tokens["auditor"]);
+    let (head, _) = split_http(&http_get(addr, "/log", &auditor).await);
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
     // The close of round 1 opens it to everyone at once.
     clock.set(opens_at + 300_000);
     let closed = |m: &Value| m["type"] == "round" && m["phase"] == "closed";
@@ -2711,7 +2683,5 @@ async fn sealed_rounds_open_each_round_to_everyone_at_its_close() {
             "no bid notice"
         );
     }
-    server.shutdown().await;
-    let (verdict, out) = crate::independent::python(&dir.join("data/rounds/live.log"), None, true);
-    assert_eq!(verdict, None, "{out}");
+    stop_and_verify(server, &dir, "rounds").await;
 }
