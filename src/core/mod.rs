@@ -176,6 +176,12 @@ impl LotState {
             .map_or(&[], |v| v.as_slice())
     }
 
+    /// The lot's deadline, or once closed, when it closed (a Dutch lot closes at its first
+    /// taker, before its deadline).
+    pub fn shown_deadline(&self) -> Option<TimeMs> {
+        self.closed_at.or(self.deadline)
+    }
+
     pub fn best_score(&self) -> Option<Decimal> {
         self.ladder.first().map(|(score, _)| *score)
     }
@@ -525,10 +531,10 @@ impl Auction {
         let deadline = match (state.phase, state.deadline) {
             (LotPhase::Open, Some(deadline)) if input.at < deadline => deadline,
             (LotPhase::Scheduled, _) => return Err(Rejection::LotNotOpen { lot }),
-            (_, deadline) => {
+            _ => {
                 return Err(Rejection::LotClosed {
                     lot,
-                    deadline: state.closed_at.or(deadline).unwrap_or(input.at),
+                    deadline: state.shown_deadline().unwrap_or(input.at),
                 });
             }
         };
@@ -675,9 +681,9 @@ impl Auction {
                         extensions_used: state.extensions_used,
                     }]),
                     (LotPhase::Scheduled, _) => Err(Rejection::LotNotOpen { lot: *lot }),
-                    (_, deadline) => Err(Rejection::LotClosed {
+                    _ => Err(Rejection::LotClosed {
                         lot: *lot,
-                        deadline: state.closed_at.or(deadline).unwrap_or(at),
+                        deadline: state.shown_deadline().unwrap_or(at),
                     }),
                 }
             }

@@ -199,8 +199,7 @@ impl Auction {
             paused: matches!(self.phase(), AuctionPhase::Paused { .. })
                 && state.phase == LotPhase::Open,
             opens_at: state.opens_at.or_else(|| self.first_opening(lot)),
-            // A closed lot shows when it closed (a Dutch lot may close before its deadline).
-            deadline: state.closed_at.or(state.deadline),
+            deadline: state.shown_deadline(),
             extensions_used: state.extensions_used,
             offered_price: state.offered.map(|o| o.price),
             next_price_at: self.next_price_at(lot),

@@ -1347,7 +1347,7 @@ pub fn accepted(
         {
             v["rank"] = json!(rank);
         }
-        if let Some(d) = auction.lot(r.lot).and_then(|l| l.closed_at.or(l.deadline)) {
+        if let Some(d) = auction.lot(r.lot).and_then(LotState::shown_deadline) {
             v["deadline"] = json!(d);
         }
     }
