@@ -7,7 +7,7 @@
 // formatted by common.js; only the chart's pixel coordinates are Numbers.
 
 import {
-  bindLangSwitch, fmtClock, fmtMoney, fmtNumber, fmtTime, getLang, translator,
+  $, bindLangSwitch, fmtClock, fmtMoney, fmtNumber, fmtTime, getLang, translator,
 } from './common.js';
 import {
   configInfo, decimalBetween, decimalRatio, compareDecimal, isDecimal, parsePublicKey, summarize, verifyLog,
@@ -421,7 +421,6 @@ function append(e, children) {
   }
 }
 
-const $ = (id) => document.getElementById(id);
 
 /** A safe id fragment for element ids built from lot ids (already [A-Za-z0-9_.-]; '#N' is not). */
 function idPart(x) {

@@ -7,7 +7,7 @@
 // had already accepted it: a bid is never silently lost and never placed twice.
 
 import {
-  Session, translator, getLang, bindLangSwitch, dec, decCmp, decAdd, decMul, decString,
+  $, Session, translator, getLang, bindLangSwitch, dec, decCmp, decAdd, decMul, decString,
   dropsMoreThan, dropPercent, fmtMoney, fmtNumber, parseAmount, toInputText, fmtTime, fmtClock,
   fmtCountdown, el, initialToken, rememberToken, TIME_ZONE,
 } from './common.js';
@@ -464,7 +464,6 @@ let unanswered = new Map(); // client_bid_id -> bid sent whose answer has not co
 let receipts = []; // newest first
 let events = []; // newest first
 
-const $ = (id) => document.getElementById(id);
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers

@@ -237,6 +237,9 @@ export function fmtCountdown(ms) {
 // ---------------------------------------------------------------------------------------------
 // DOM helpers
 
+/** The element with this id. */
+export const $ = (id) => document.getElementById(id);
+
 /** Create an element: el('td', {class: 'x', 'data-testid': 'y'}, 'text', child, ...). */
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);

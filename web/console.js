@@ -8,7 +8,7 @@
 // the next snapshot arrives).
 
 import {
-  Session, translator, getLang, bindLangSwitch, fmtMoney, fmtNumber, fmtTime, fmtClock,
+  $, Session, translator, getLang, bindLangSwitch, fmtMoney, fmtNumber, fmtTime, fmtClock,
   fmtCountdown, el, initialToken, rememberToken,
 } from './common.js';
 
@@ -453,7 +453,6 @@ const S = {
   lastRender: 0,
 };
 
-const $ = (id) => document.getElementById(id);
 
 const isAuctioneer = () => S.role === 'auctioneer';
 const isObserver = () => S.role === 'observer';
