@@ -103,6 +103,22 @@ impl<'a> Renderer<'a> {
                     Offer::Lines(lines) => format!("lines={}", join(lines)),
                 }
             ),
+            Command::Keep { supplier, lot } => {
+                format!("keep {} {}", self.supplier(*supplier), self.lot(*lot))
+            }
+            Command::InitialBid {
+                supplier,
+                lot,
+                offer,
+            } => format!(
+                "initial {} {} {}",
+                self.supplier(*supplier),
+                self.lot(*lot),
+                match offer {
+                    Offer::Total(t) => format!("price={t}"),
+                    Offer::Lines(lines) => format!("lines={}", join(lines)),
+                }
+            ),
             Command::Act { by, action, reason } => {
                 let args = self
                     .action_args(action)
@@ -171,6 +187,48 @@ impl<'a> Renderer<'a> {
                 "lot {} round {round} closed: best score {}, {stable} round(s) without improvement",
                 self.lot(*lot),
                 best.map_or_else(|| "none".to_string(), |b| b.to_string())
+            ),
+            Event::TurnRoundOpened {
+                lot,
+                round,
+                order,
+                starts_at,
+                ..
+            } => format!(
+                "lot {} turn round {round} opened, first turn {}, order {}",
+                self.lot(*lot),
+                self.time(*starts_at),
+                order
+                    .iter()
+                    .map(|s| self.supplier(*s))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Event::TurnStarted {
+                lot,
+                round,
+                turn,
+                supplier,
+                ends_at,
+                ..
+            } => format!(
+                "lot {} round {round} turn {turn}: {} until {}",
+                self.lot(*lot),
+                self.supplier(*supplier),
+                self.time(*ends_at)
+            ),
+            Event::TurnEnded {
+                lot,
+                round,
+                turn,
+                supplier,
+                bid,
+                ..
+            } => format!(
+                "lot {} round {round} turn {turn} of {} ended: {}",
+                self.lot(*lot),
+                self.supplier(*supplier),
+                bid.map_or_else(|| "price kept".to_string(), |b| format!("bid #{b}"))
             ),
             Event::BidderDropped {
                 lot,
@@ -447,6 +505,13 @@ impl<'a> Renderer<'a> {
                 self.lot(*lot)
             ),
             AlreadyConfirmed { price } => format!("price {price} is already confirmed"),
+            NotYourTurn { lot } => format!("it is not your turn on lot {}", self.lot(*lot)),
+            NoTurns => "this auction has no turns to keep a price in".into(),
+            InitialBidRefused { supplier, lot } => format!(
+                "not the initial price of {} on lot {} in the rules, or not before the opening",
+                self.supplier(*supplier),
+                self.lot(*lot)
+            ),
             AlreadyBid { bid } => {
                 format!("a sealed bid is one bid per supplier per lot; yours is bid {bid}")
             }
@@ -534,6 +599,27 @@ impl<'a> Renderer<'a> {
                 lot.bids_accepted,
                 lot.bids_voided
             );
+            if let (Some(t), Some(state)) = (&lot.status.turn, auction.lot(lot.status.lot))
+                && let Some(ts) = &state.turns
+            {
+                let order: Vec<String> = ts.order.iter().map(|s| self.supplier(*s)).collect();
+                let now = match ts.current {
+                    Some((k, s)) => format!(
+                        "turn {k} of {}: {} until {}",
+                        t.turns,
+                        self.supplier(s),
+                        self.time(t.until)
+                    ),
+                    None => format!("first turn at {}", self.time(t.until)),
+                };
+                let _ = writeln!(
+                    out,
+                    "  round {} of {}, order {}; {now}",
+                    t.round,
+                    t.rounds,
+                    order.join(" ")
+                );
+            }
             if lot.ladder.is_empty() {
                 if auction.is_sealed(lot.status.lot) && lot.bids_accepted > 0 {
                     let _ = writeln!(out, "  bids sealed until the close");
@@ -642,6 +728,35 @@ impl<'a> Renderer<'a> {
             }
             if lot.dropped {
                 line.push_str("; dropped out");
+            }
+            if let Some(t) = &lot.status.turn {
+                let _ = write!(line, "; round {} of {}", t.round, t.rounds);
+                match (lot.my_turn, t.turn) {
+                    (Some((_, true)), _) => {
+                        let _ = write!(line, ", YOUR TURN until {}", self.time(t.until));
+                    }
+                    (Some((k, false)), Some(now)) => {
+                        let _ = write!(line, ", turn {now} of {} running, yours is {k}", t.turns);
+                    }
+                    (Some((k, false)), None) => {
+                        let _ = write!(
+                            line,
+                            ", turns start {}, yours is {k} of {}",
+                            self.time(t.until),
+                            t.turns
+                        );
+                    }
+                    (None, _) => line.push_str(", no turn for you"),
+                }
+            }
+            if !lot.status.published.is_empty() {
+                let prices: Vec<String> = lot
+                    .status
+                    .published
+                    .iter()
+                    .map(|(total, _)| total.to_string())
+                    .collect();
+                let _ = write!(line, "; prices {}", prices.join(" "));
             }
             if let Some(best) = lot.best_score {
                 let _ = write!(line, "; best score {best}");

@@ -405,6 +405,12 @@ impl Runner {
                     },
                 )?;
             }
+            "keep" => {
+                args.done(2, &[])?;
+                let supplier = self.supplier(n, args.pos(0))?;
+                let lot = self.lot(n, args.pos(1))?;
+                self.submit(n, Command::Keep { supplier, lot })?;
+            }
             verb @ ("pause" | "resume" | "terminate") => {
                 args.done(1, &["reason"])?;
                 let by = self.auctioneer(n, args.pos(0))?;

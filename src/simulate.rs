@@ -79,6 +79,9 @@ pub fn with_bidders(
     let lots = config.rules.lots.len();
     let suppliers = &mut config.rules.suppliers;
     suppliers.truncate(k);
+    let first_initial = suppliers
+        .first()
+        .map_or_else(|| vec![None; lots], |s| s.initial.clone());
     let mut n = 1;
     while suppliers.len() < k {
         let id = format!("sim-{n:02}");
@@ -91,6 +94,8 @@ pub fn with_bidders(
             id,
             admitted: vec![true; lots],
             quality: vec![Decimal::ZERO; lots],
+            // Turn-based rounds: the first supplier's initial prices (ties go by seq).
+            initial: first_initial.clone(),
         });
     }
     Ok(config)
@@ -325,8 +330,34 @@ fn act(
         }
     }
     let deadline = lot_view.status.deadline.unwrap_or(t);
-    // Sniping is for a deadline a bid can beat; a price offered in steps has none.
-    if bidder.strategy == Strategy::Sniper && lot_view.status.offered_price.is_none() {
+    // Turn-based rounds: wait for one's turn (look again when the running turn or the pause
+    // ends); in it, keep the price when the next step would pass one's walk-away price.
+    let turns = lot_view.status.turn.as_ref();
+    if let Some(turn) = turns {
+        if lot_view.my_turn.is_none_or(|(_, now)| !now) {
+            bidder.next_at[l] = Some(turn.until.max(t) + 1);
+            return Ok(steps);
+        }
+        if lot_view
+            .max_admissible
+            .is_none_or(|max| max < bidder.walk_away[l])
+        {
+            steps.extend(seq.submit(
+                t,
+                Command::Keep {
+                    supplier: bidder.supplier,
+                    lot,
+                },
+            )?);
+            bidder.next_at[l] = Some(t + 1);
+            return Ok(steps);
+        }
+    }
+    // Sniping is for a deadline a bid can beat; a price offered in steps or a turn has none.
+    if bidder.strategy == Strategy::Sniper
+        && lot_view.status.offered_price.is_none()
+        && turns.is_none()
+    {
         let window = rules
             .format
             .rules()
@@ -427,6 +458,10 @@ fn act(
     };
     let interval = rules.bids.bid_interval_min_ms;
     bidder.next_at[l] = Some(next_allowed.unwrap_or(t + pause.max(interval)).max(t + 1));
+    // Turn-based rounds: look again soon (a refused bid leaves the turn running).
+    if turns.is_some() {
+        bidder.next_at[l] = Some(t + rng.range(1_000, 5_000));
+    }
     // A price offered in steps (a Japanese bidder confirms each one): come back soon after the
     // next price, within the first quarter of its time.
     if let Some(next) = lot_view.status.next_price_at {

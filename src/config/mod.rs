@@ -36,6 +36,26 @@ fn lot_runs_ms(timing: &LotTiming, opens_at: TimeMs, i: usize) -> i64 {
     }
 }
 
+/// Why an initial price is not a valid offer for its lot, in words.
+fn offer_error(why: &Rejection) -> String {
+    match why {
+        Rejection::LinesExpected { lines } => {
+            format!("the lot has {lines} line items: give an array of {lines} unit prices")
+        }
+        Rejection::TotalExpected => "the lot has no line items: give one total price".into(),
+        Rejection::LineCountMismatch { expected, got } => {
+            format!("expected {expected} unit prices, got {got}")
+        }
+        Rejection::NotPositive { offered, .. } => format!("{offered} is not above 0"),
+        Rejection::TooManyDecimals {
+            offered,
+            decimals_max,
+            ..
+        } => format!("{offered} has more than the lot's {decimals_max} decimals"),
+        other => format!("not a valid price for the lot ({})", other.code()),
+    }
+}
+
 /// The formats whose lots offer a price in steps.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stepped {
@@ -51,6 +71,7 @@ enum FormatKind {
     Dutch,
     Japanese,
     SealedRounds,
+    Turns,
 }
 
 /// The default of `bids.confirm_drop_percent`: the bidder page asks before a drop of more than
@@ -304,6 +325,7 @@ impl Validator {
                 ("dutch", FormatKind::Dutch),
                 ("japanese", FormatKind::Japanese),
                 ("sealed_rounds", FormatKind::SealedRounds),
+                ("turns", FormatKind::Turns),
             ],
         );
         if a.currency != "EUR" {
@@ -428,7 +450,8 @@ impl Validator {
                 ("coefficient", Scoring::Coefficient),
             ],
         );
-        let suppliers = self.suppliers(&raw.suppliers, &lots, scoring);
+        let mut suppliers = self.suppliers(&raw.suppliers, &lots, scoring);
+        self.initial_prices(format, &raw.suppliers, &lots, &mut suppliers);
         for (l, lot) in lots.iter().enumerate() {
             let admitted = suppliers.iter().filter(|s| s.admitted[l]).count();
             if admitted == 0 {
@@ -467,6 +490,10 @@ impl Validator {
             scoring,
             soft_close,
         );
+        if let (Some(Format::Turns(t)), Some(timing), Some(opens_at)) = (&format, &timing, opens_at)
+        {
+            self.turns_fit(t, &lots, &suppliers, timing, opens_at);
+        }
         if !(1..=1_000_000).contains(&raw.log.checkpoint_every) {
             self.err(
                 "log.checkpoint_every",
@@ -742,6 +769,161 @@ impl Validator {
             })
     }
 
+    /// `[turns]`: how many rounds, the longest turn, the pause between rounds.
+    fn turns(&mut self, raw: &RawTurns) -> Option<TurnRules> {
+        let rounds_ok = (1..=100).contains(&raw.rounds);
+        if !rounds_ok {
+            self.err(
+                "turns.rounds",
+                format!("must be from 1 to 100, got {}", raw.rounds),
+            );
+        }
+        if raw.turn_s == 0 {
+            self.err("turns.turn_s", "must be greater than 0");
+        }
+        (rounds_ok && raw.turn_s > 0).then_some(TurnRules {
+            rounds: raw.rounds,
+            turn_ms: i64::from(raw.turn_s) * 1000,
+            pause_ms: i64::from(raw.pause_s) * 1000,
+        })
+    }
+
+    /// Turn-based rounds: every admitted supplier enters each lot with the price of its
+    /// qualification submission (`suppliers[i].initial_prices`), a valid offer for the lot.
+    /// Refused with any other format.
+    fn initial_prices(
+        &mut self,
+        format: Option<FormatKind>,
+        raw: &[RawSupplier],
+        lots: &[LotRules],
+        suppliers: &mut [SupplierRules],
+    ) {
+        for (i, (rs, supplier)) in raw.iter().zip(suppliers.iter_mut()).enumerate() {
+            let p = format!("suppliers[{i}].initial_prices");
+            supplier.initial = vec![None; lots.len()];
+            if format != Some(FormatKind::Turns) {
+                if !rs.initial_prices.is_empty() && format.is_some() {
+                    self.err(
+                        &p,
+                        "initial prices are only for auction.format = \"turns\": leave them out",
+                    );
+                }
+                continue;
+            }
+            for (lot_id, value) in &rs.initial_prices {
+                let vp = format!("{p}.{lot_id}");
+                let Some(l) = lots.iter().position(|l| &l.id == lot_id) else {
+                    self.err(vp, format!("unknown lot '{lot_id}'"));
+                    continue;
+                };
+                if !supplier.admitted[l] {
+                    self.err(
+                        &vp,
+                        format!("the supplier is not admitted to lot '{lot_id}'"),
+                    );
+                    continue;
+                }
+                let offer = match value {
+                    toml::Value::String(text) => self.decimal(&vp, text).map(Offer::Total),
+                    toml::Value::Array(items) => {
+                        let prices: Vec<Option<Decimal>> = items
+                            .iter()
+                            .enumerate()
+                            .map(|(j, item)| match item {
+                                toml::Value::String(text) => {
+                                    self.decimal(&format!("{vp}[{j}]"), text)
+                                }
+                                _ => {
+                                    self.err(
+                                        format!("{vp}[{j}]"),
+                                        "write each unit price as a string, like \"12.50\"",
+                                    );
+                                    None
+                                }
+                            })
+                            .collect();
+                        prices
+                            .into_iter()
+                            .collect::<Option<Vec<_>>>()
+                            .map(Offer::Lines)
+                    }
+                    _ => {
+                        self.err(
+                            &vp,
+                            "write the price as a string, like \"1234.50\", or for a lot with line items an array of unit prices, like [\"12.50\", \"3.10\"]",
+                        );
+                        None
+                    }
+                };
+                let Some(offer) = offer else { continue };
+                if self.bad_ceilings.contains(&l) {
+                    continue;
+                }
+                match crate::core::offer_total(&lots[l], &offer) {
+                    Err(why) => self.err(&vp, offer_error(&why)),
+                    Ok((_, total)) if total > lots[l].ceiling => self.err(
+                        &vp,
+                        format!(
+                            "the total {total} is above the lot's ceiling {}",
+                            lots[l].ceiling
+                        ),
+                    ),
+                    Ok((_, total)) if lots[l].floor.is_some_and(|f| total < f) => self.err(
+                        &vp,
+                        format!(
+                            "the total {total} is below the lot's floor {}",
+                            lots[l].floor.unwrap_or_default()
+                        ),
+                    ),
+                    Ok(_) => supplier.initial[l] = Some(offer),
+                }
+            }
+            for (l, lot) in lots.iter().enumerate() {
+                if supplier.admitted[l] && !rs.initial_prices.contains_key(&lot.id) {
+                    self.err(
+                        &p,
+                        format!(
+                            "no initial price for lot '{}': in turn-based rounds every admitted supplier enters with the price of its qualification submission",
+                            lot.id
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every lot of turn-based rounds must have time for every round, every admitted
+    /// supplier's whole turn in each, and the pauses between rounds, before its first deadline.
+    fn turns_fit(
+        &mut self,
+        t: &TurnRules,
+        lots: &[LotRules],
+        suppliers: &[SupplierRules],
+        timing: &LotTiming,
+        opens_at: TimeMs,
+    ) {
+        for (i, lot) in lots.iter().enumerate() {
+            let bidders = suppliers.iter().filter(|s| s.admitted[i]).count() as i64;
+            let runs_ms = lot_runs_ms(timing, opens_at, i);
+            let rounds = i64::from(t.rounds);
+            let needed_ms = rounds * bidders * t.turn_ms + (rounds - 1) * t.pause_ms;
+            if runs_ms < needed_ms {
+                self.err(
+                    format!("lots[{i}]"),
+                    format!(
+                        "lot '{}' runs {} s, too short for {} round(s) of {bidders} turn(s) of {} s with pauses of {} s ({} s): shorten the turns or close later",
+                        lot.id,
+                        runs_ms / 1000,
+                        t.rounds,
+                        t.turn_ms / 1000,
+                        t.pause_ms / 1000,
+                        needed_ms / 1000
+                    ),
+                );
+            }
+        }
+    }
+
     /// `[japanese]`: the interval and the stages of the fall.
     fn japanese(&mut self, raw: &RawJapanese) -> Option<JapaneseRules> {
         if raw.interval_s == 0 {
@@ -843,6 +1025,9 @@ impl Validator {
             Some(SealedRounds) => {
                 Some("sealed rounds close at the end of a round: leave out [soft_close]")
             }
+            Some(Turns) => Some(
+                "turn-based rounds close after the last turn of the last round: leave out [soft_close]",
+            ),
             Some(English) | None => None,
         };
         if let Some(why) = no_soft_close
@@ -894,6 +1079,12 @@ impl Validator {
             raw.rounds.as_ref(),
             Self::rounds,
         );
+        let turns = self.section(
+            ("turns", "turns", "turn_s (and rounds, pause_s)"),
+            format == Some(Turns),
+            raw.turns.as_ref(),
+            Self::turns,
+        );
         if let Some((timing, opens_at)) = schedule {
             if let Some(d) = &dutch {
                 self.stepped_lots(d, Stepped::Dutch, lots, &raw.lots, timing, opens_at);
@@ -911,6 +1102,7 @@ impl Validator {
             Dutch => Format::Dutch(dutch?),
             Japanese => Format::Japanese(japanese?),
             SealedRounds => Format::SealedRounds(rounds?),
+            Turns => Format::Turns(turns?),
         })
     }
 
@@ -1242,6 +1434,7 @@ impl Validator {
                     name: s.name.clone(),
                     admitted,
                     quality,
+                    initial: Vec::new(),
                 }
             })
             .collect();

@@ -14,6 +14,7 @@ pub struct RawConfig {
     pub dutch: Option<RawDutch>,
     pub japanese: Option<RawJapanese>,
     pub rounds: Option<RawRounds>,
+    pub turns: Option<RawTurns>,
     #[serde(default)]
     pub scoring: RawScoring,
     #[serde(default)]
@@ -113,6 +114,21 @@ pub struct RawRounds {
 
 fn default_stable_rounds() -> u32 {
     2
+}
+
+/// `[turns]`: the turn-based rounds of `format = "turns"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTurns {
+    #[serde(default = "default_turn_rounds")]
+    pub rounds: u32,
+    pub turn_s: u32,
+    #[serde(default)]
+    pub pause_s: u32,
+}
+
+fn default_turn_rounds() -> u32 {
+    3
 }
 
 /// `[japanese]`: the falling price of `format = "japanese"`.
@@ -239,6 +255,10 @@ pub struct RawSupplier {
     pub lots: Vec<String>,
     #[serde(default)]
     pub quality: BTreeMap<String, String>,
+    /// Turn-based rounds: per lot id, the price of the qualification submission: a string
+    /// (a total), or an array of strings (unit prices, for a lot with line items).
+    #[serde(default)]
+    pub initial_prices: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,11 +3,11 @@
 
 use super::rules::{
     BidRules, DecrementFrom, DutchRules, EnglishRules, Format, JapaneseRules, LotRules, RoundRules,
-    SoftClose, Ties,
+    SoftClose, Ties, TurnRules,
 };
 use super::score::floor_to;
 use super::score::percent_of;
-use super::types::{Event, ExtensionCause, LotIx, Rejection, Seq, TimeMs};
+use super::types::{Event, ExtensionCause, LotIx, Rejection, Seq, SupplierIx, TimeMs};
 use rust_decimal::Decimal;
 
 /// What a format needs to know about a bid that passed the common checks (who, when, shape,
@@ -16,6 +16,7 @@ pub struct BidContext<'a> {
     pub seq: Seq,
     pub at: TimeMs,
     pub lot: LotIx,
+    pub supplier: SupplierIx,
     pub total: Decimal,
     pub score: Decimal,
     /// The bidder's own standing bid on the lot: (total, score), and its number.
@@ -28,6 +29,8 @@ pub struct BidContext<'a> {
     pub offered_price: Option<Decimal>,
     /// Japanese auction: the bidder dropped out of this lot.
     pub dropped: bool,
+    /// Turn-based rounds: whose turn it is on the lot now (`None`: nobody's).
+    pub turn: Option<SupplierIx>,
     /// The best standing score on the lot (any supplier, the bidder included).
     pub best_score: Option<Decimal>,
     /// The bidder's rank if this bid is accepted.
@@ -82,6 +85,11 @@ pub trait FormatRules {
     fn rounds(&self) -> Option<&RoundRules> {
         None
     }
+    /// Turn-based rounds: the rounds and the length of a turn. An accepted bid ends the
+    /// bidder's turn.
+    fn turns(&self) -> Option<&TurnRules> {
+        None
+    }
 }
 
 /// The decrement and the typing-error guard, measured from the bidder's own bid `own` (or
@@ -123,6 +131,53 @@ fn check_improvement(
         });
     }
     Ok(())
+}
+
+/// The English rules of a better bid: the decrement, the typing-error guard and the ties.
+fn check_english(ctx: &BidContext<'_>) -> Result<(), Rejection> {
+    let bids = ctx.bids;
+    check_improvement(bids, ctx.own, ctx.best_score, ctx.total, ctx.score)?;
+    if bids.ties == Ties::RejectAtBest && ctx.best_score == Some(ctx.score) {
+        return Err(Rejection::TieAtBest { score: ctx.score });
+    }
+    Ok(())
+}
+
+impl FormatRules for TurnRules {
+    fn check_bid(&self, ctx: &BidContext<'_>) -> Result<(), Rejection> {
+        if ctx.turn != Some(ctx.supplier) {
+            return Err(Rejection::NotYourTurn { lot: ctx.lot });
+        }
+        check_english(ctx)
+    }
+
+    fn describe(&self) -> &'static str {
+        "turn-based rounds: every bidder starts from its initial price; in each round every \
+         bidder has one private turn, from the worst score to the best, to lower its own price \
+         by at least the decrement or keep it; lower scores rank higher"
+    }
+
+    fn turns(&self) -> Option<&TurnRules> {
+        Some(self)
+    }
+
+    fn price_rule(&self) -> Option<String> {
+        let pause = if self.pause_ms > 0 {
+            format!(
+                ", with a pause of {} between rounds",
+                seconds(self.pause_ms)
+            )
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "{} round(s); in each, every bidder with a price has one turn of at most {}, in \
+             order from the worst score to the best (fixed when the round starts){pause}; a bid \
+             or a keep ends the turn, and the lot closes after the last turn of the last round",
+            self.rounds,
+            seconds(self.turn_ms)
+        ))
+    }
 }
 
 impl FormatRules for RoundRules {
@@ -420,6 +475,7 @@ impl Format {
             Format::Dutch(dutch) => dutch,
             Format::Japanese(japanese) => japanese,
             Format::SealedRounds(rounds) => rounds,
+            Format::Turns(turns) => turns,
         }
     }
 
@@ -430,6 +486,7 @@ impl Format {
             Format::Dutch(_) => "dutch",
             Format::Japanese(_) => "japanese",
             Format::SealedRounds(_) => "sealed_rounds",
+            Format::Turns(_) => "turns",
         }
     }
 }
@@ -467,12 +524,7 @@ pub fn drop_minimum(bids: &BidRules, own_total: Decimal) -> Option<Decimal> {
 
 impl FormatRules for EnglishRules {
     fn check_bid(&self, ctx: &BidContext<'_>) -> Result<(), Rejection> {
-        let bids = ctx.bids;
-        check_improvement(bids, ctx.own, ctx.best_score, ctx.total, ctx.score)?;
-        if bids.ties == Ties::RejectAtBest && ctx.best_score == Some(ctx.score) {
-            return Err(Rejection::TieAtBest { score: ctx.score });
-        }
-        Ok(())
+        check_english(ctx)
     }
 
     fn after_accept(&self, ctx: &BidContext<'_>) -> Option<Event> {

@@ -117,6 +117,22 @@ pub struct LotState {
     /// show), and each supplier's standing bid then (what its next bid must improve on).
     revealed: Vec<(Decimal, Seq)>,
     round_start: Vec<Option<Seq>>,
+    /// Turn-based rounds: the round, its order and the turn running now (or the last, once
+    /// the lot closed).
+    pub turns: Option<TurnState>,
+}
+
+/// Turn-based rounds: where a lot's turns stand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TurnState {
+    pub round: u32,
+    /// The round's order, worst score first (fixed when the round opens).
+    pub order: Vec<SupplierIx>,
+    /// The turn running now: its number (1-based, within the round) and its bidder. `None`
+    /// between turns: in the pause before the round's first turn, or once the lot closed.
+    pub current: Option<(u32, SupplierIx)>,
+    /// When the running turn ends at the latest, or in a pause when the first turn starts.
+    pub until: TimeMs,
 }
 
 /// Sealed rounds: where a lot's rounds stand.
@@ -158,6 +174,7 @@ impl LotState {
             round: None,
             revealed: Vec::new(),
             round_start: vec![None; suppliers],
+            turns: None,
         }
     }
 
@@ -311,13 +328,39 @@ impl Auction {
             .unwrap_or(false)
     }
 
+    /// Turn-based rounds: the next initial price to enter before the opening, if any (the
+    /// sequencer enters them, one input each, supplier by supplier, lot by lot).
+    pub fn next_initial_bid(&self) -> Option<Command> {
+        self.rules.format.rules().turns()?;
+        if self.phase != AuctionPhase::Scheduled {
+            return None;
+        }
+        self.rules
+            .suppliers
+            .iter()
+            .enumerate()
+            .find_map(|(s, supplier)| {
+                supplier.initial.iter().enumerate().find_map(|(l, offer)| {
+                    let offer = offer.as_ref()?;
+                    let state = self.lots.get(l)?;
+                    (supplier.admitted_to(LotIx(l as u32)) && state.bids_of[s].is_empty()).then(
+                        || Command::InitialBid {
+                            supplier: SupplierIx(s as u32),
+                            lot: LotIx(l as u32),
+                            offer: offer.clone(),
+                        },
+                    )
+                })
+            })
+    }
+
     /// When the caller must send the next [`Command::Tick`]; `None` while nothing is scheduled
     /// (paused, or ended).
     pub fn next_deadline(&self) -> Option<TimeMs> {
-        // Asked before every input: without price steps, the openings and deadlines are all,
-        // and they are read in place.
+        // Asked before every input: without price steps, rounds or turns, the openings and
+        // deadlines are all, and they are read in place.
         let format = self.rules.format.rules();
-        if format.price_steps().is_some() || format.rounds().is_some() {
+        if format.price_steps().is_some() || format.rounds().is_some() || format.turns().is_some() {
             return Schedule::times(self).next_time(&self.rules);
         }
         match self.phase {
@@ -365,6 +408,21 @@ impl Auction {
         if let Command::Tick = input.command {
             return Ok(Decision::Events(self.due_events(input.at)));
         }
+        // Initial prices go in before the opening tick, which is due by then.
+        if let Command::InitialBid {
+            supplier,
+            lot,
+            offer,
+        } = &input.command
+        {
+            if input.seq <= self.last_seq {
+                return Err(Rejection::SeqWentBack {
+                    seq: input.seq,
+                    last: self.last_seq,
+                });
+            }
+            return self.decide_initial(input, *supplier, *lot, offer);
+        }
         if let Some(deadline) = self.next_deadline()
             && input.at >= deadline
         {
@@ -377,7 +435,8 @@ impl Auction {
             });
         }
         match &input.command {
-            Command::Tick => Ok(Decision::Events(Vec::new())),
+            Command::Tick | Command::InitialBid { .. } => Ok(Decision::Events(Vec::new())),
+            Command::Keep { supplier, lot } => self.decide_keep(input, *supplier, *lot),
             Command::PlaceBid {
                 supplier,
                 lot,
@@ -472,6 +531,108 @@ impl Auction {
 
     fn lot_state(&self, lot: LotIx) -> Result<&LotState, Rejection> {
         self.lots.get(lot.ix()).ok_or(Rejection::UnknownLot { lot })
+    }
+
+    /// Turn-based rounds: an initial price, exactly as the rules give it, once, before the
+    /// opening.
+    fn decide_initial(
+        &self,
+        input: &Input,
+        supplier: SupplierIx,
+        lot: LotIx,
+        offer: &Offer,
+    ) -> Result<Decision, Rejection> {
+        let refused = Rejection::InitialBidRefused { supplier, lot };
+        let (Some(supplier_rules), Some(lot_rules), Some(state)) = (
+            self.rules.suppliers.get(supplier.ix()),
+            self.rules.lots.get(lot.ix()),
+            self.lots.get(lot.ix()),
+        ) else {
+            return Err(refused);
+        };
+        let expected = supplier_rules
+            .initial
+            .get(lot.ix())
+            .and_then(Option::as_ref);
+        if self.rules.format.rules().turns().is_none()
+            || self.phase != AuctionPhase::Scheduled
+            || !supplier_rules.admitted_to(lot)
+            || expected != Some(offer)
+            || !state.bids_of(supplier).is_empty()
+        {
+            return Err(refused);
+        }
+        let (lines, total) = offer_total(lot_rules, offer)?;
+        let quality = supplier_rules
+            .quality
+            .get(lot.ix())
+            .copied()
+            .unwrap_or_default();
+        let score =
+            score::score(self.rules.scoring, total, quality).ok_or(Rejection::PriceOutOfRange)?;
+        Ok(Decision::Events(vec![Event::BidAccepted(Box::new(
+            BidRecord {
+                seq: input.seq,
+                at: input.at,
+                lot,
+                supplier,
+                // No client placed it: the empty id, which no client can use.
+                client_bid_id: String::new(),
+                lines,
+                total,
+                score,
+            },
+        ))]))
+    }
+
+    /// Turn-based rounds: the supplier keeps its price, which ends its turn.
+    fn decide_keep(
+        &self,
+        input: &Input,
+        supplier: SupplierIx,
+        lot: LotIx,
+    ) -> Result<Decision, Rejection> {
+        let supplier_rules = self
+            .rules
+            .suppliers
+            .get(supplier.ix())
+            .ok_or(Rejection::UnknownSupplier { supplier })?;
+        let state = self.lot_state(lot)?;
+        if !supplier_rules.admitted_to(lot) {
+            return Err(Rejection::NotAdmittedToLot { supplier, lot });
+        }
+        if self.rules.format.rules().turns().is_none() {
+            return Err(Rejection::NoTurns);
+        }
+        if self.is_disqualified(supplier) {
+            return Err(Rejection::Disqualified { supplier });
+        }
+        match self.phase {
+            AuctionPhase::Scheduled => return Err(Rejection::AuctionNotOpen),
+            AuctionPhase::Paused { .. } => return Err(Rejection::AuctionPaused),
+            AuctionPhase::Open => {}
+            _ => return Err(Rejection::AuctionEnded),
+        }
+        match state.phase {
+            LotPhase::Open => {}
+            LotPhase::Scheduled => return Err(Rejection::LotNotOpen { lot }),
+            _ => {
+                return Err(Rejection::LotClosed {
+                    lot,
+                    deadline: state.shown_deadline().unwrap_or(input.at),
+                });
+            }
+        }
+        let turn = state.turns.as_ref().and_then(|t| t.current);
+        if turn.map(|(_, s)| s) != Some(supplier) {
+            return Err(Rejection::NotYourTurn { lot });
+        }
+        Ok(Decision::Events(Schedule::of(self).end_turn(
+            &self.rules,
+            lot.ix(),
+            input.at,
+            None,
+        )))
     }
 
     fn decide_bid(
@@ -593,6 +754,7 @@ impl Auction {
             seq: input.seq,
             at: input.at,
             lot,
+            supplier,
             total,
             score,
             own,
@@ -606,6 +768,7 @@ impl Auction {
                 .map(|bid| (bid.record.total, bid.record.score)),
             offered_price: state.offered.map(|o| o.price),
             dropped: state.dropped.get(supplier.ix()).copied().unwrap_or(false),
+            turn: state.turns.as_ref().and_then(|t| t.current).map(|(_, s)| s),
             best_score: state.best_score(),
             rank_after: better as u32 + 1,
             bids: &self.rules.bids,
@@ -616,7 +779,7 @@ impl Auction {
         let format = self.rules.format.rules();
         format.check_bid(&ctx)?;
 
-        let mut events = vec![Event::BidAccepted(Box::new(BidRecord {
+        let accepted = Event::BidAccepted(Box::new(BidRecord {
             seq: input.seq,
             at: input.at,
             lot,
@@ -625,10 +788,17 @@ impl Auction {
             lines,
             total,
             score,
-        }))];
+        }));
+        let mut events = vec![accepted];
         events.extend(format.after_accept(&ctx));
         if format.closes_on_accept() {
             events.extend(Schedule::of(self).close(&self.rules, lot.ix(), input.at));
+        }
+        if format.turns().is_some() {
+            // The bid ends the turn; the next round's order counts it.
+            let mut clock = Schedule::of(self);
+            clock.apply(&events[0]);
+            events.extend(clock.end_turn(&self.rules, lot.ix(), input.at, Some(input.seq)));
         }
         Ok(Decision::Events(events))
     }
@@ -731,12 +901,30 @@ impl Auction {
                         supplier: *supplier,
                     });
                 }
-                Ok(vec![Event::SupplierDisqualified {
+                let mut events = vec![Event::SupplierDisqualified {
                     supplier: *supplier,
                     at,
                     by,
                     reason,
-                }])
+                }];
+                // Turn-based rounds: a turn of the disqualified bidder ends now.
+                if self.rules.format.rules().turns().is_some() {
+                    let mut clock = Schedule::of(self);
+                    clock.apply(&events[0]);
+                    for i in 0..self.lots.len() {
+                        let running = clock.turns[i].as_ref().and_then(|t| t.current);
+                        if running.is_some_and(|(_, s)| s == *supplier)
+                            && clock.lots[i].0 == LotPhase::Open
+                        {
+                            let ended = clock.end_turn(&self.rules, i, at, None);
+                            for event in &ended {
+                                clock.apply(event);
+                            }
+                            events.extend(ended);
+                        }
+                    }
+                }
+                Ok(events)
             }
             Action::Message { text } => {
                 check_text(text, MESSAGE_MAX_CHARS)?;
@@ -823,14 +1011,14 @@ impl Auction {
         let mut events = Vec::new();
         // Each iteration opens or closes something (3 per lot plus the opening), or offers a
         // Dutch lot's next price (at most PRICE_STEPS_MAX per lot): that bounds it.
-        let steps = if self.rules.format.rules().price_steps().is_some() {
+        let format = self.rules.format.rules();
+        let steps = if format.price_steps().is_some() {
             limits::PRICE_STEPS_MAX as usize
+        } else if let Some(t) = format.turns() {
+            // A turn per bidder and round, and a round's opening.
+            t.rounds as usize * (self.rules.suppliers.len() + 2)
         } else {
-            self.rules
-                .format
-                .rules()
-                .rounds()
-                .map_or(0, |r| r.rounds_max as usize)
+            format.rounds().map_or(0, |r| r.rounds_max as usize)
         };
         for _ in 0..((3 + steps) * self.lots.len() + 2) {
             let step = clock.next_due(&self.rules, at);
@@ -926,6 +1114,39 @@ impl Auction {
                     }
                 }
             }
+            Event::TurnRoundOpened {
+                lot,
+                round,
+                order,
+                starts_at,
+                ..
+            } => {
+                if let Some(state) = self.lots.get_mut(lot.ix()) {
+                    state.turns = Some(TurnState {
+                        round: *round,
+                        order: order.clone(),
+                        current: None,
+                        until: *starts_at,
+                    });
+                }
+            }
+            Event::TurnStarted {
+                lot,
+                turn,
+                supplier,
+                ends_at,
+                ..
+            } => {
+                if let Some(t) = self.lots.get_mut(lot.ix()).and_then(|l| l.turns.as_mut()) {
+                    t.current = Some((*turn, *supplier));
+                    t.until = *ends_at;
+                }
+            }
+            Event::TurnEnded { lot, .. } => {
+                if let Some(t) = self.lots.get_mut(lot.ix()).and_then(|l| l.turns.as_mut()) {
+                    t.current = None;
+                }
+            }
             Event::BidAccepted(record) => self.apply_bid(record),
             Event::LotExtended {
                 lot,
@@ -943,6 +1164,9 @@ impl Auction {
                     state.phase = LotPhase::Closed;
                     state.offered = None;
                     state.closed_at = Some(*at);
+                    if let Some(t) = &mut state.turns {
+                        t.current = None;
+                    }
                 }
             }
             Event::AuctionClosed { .. } => self.phase = AuctionPhase::Closed,
@@ -965,6 +1189,9 @@ impl Auction {
                             }
                             if let Some(r) = &mut state.round {
                                 r.ends_at = r.ends_at.saturating_add(*paused_ms);
+                            }
+                            if let Some(t) = &mut state.turns {
+                                t.until = t.until.saturating_add(*paused_ms);
                             }
                         }
                         _ => {}
@@ -1120,7 +1347,7 @@ fn offer_matches(offer: &Offer, record: &BidRecord) -> bool {
 }
 
 /// Check the shape and scale of an offer and compute its total.
-fn offer_total(lot: &LotRules, offer: &Offer) -> Result<(Vec<Decimal>, Decimal), Rejection> {
+pub fn offer_total(lot: &LotRules, offer: &Offer) -> Result<(Vec<Decimal>, Decimal), Rejection> {
     let check = |line: Option<usize>, price: Decimal| {
         if price <= Decimal::ZERO {
             return Err(Rejection::NotPositive {
@@ -1180,6 +1407,10 @@ struct Schedule {
     /// compares with the best of the round before).
     rounds: Vec<Option<RoundState>>,
     best: Vec<Option<Decimal>>,
+    /// Turn-based rounds: per lot, its turns, and its standing bids best first (score, seq,
+    /// bidder): what the next round's order is made of.
+    turns: Vec<Option<TurnState>>,
+    ranked: Vec<Vec<(Decimal, Seq, SupplierIx)>>,
 }
 
 /// When lot `lot`, offering price `step` since `since`, steps next: its next price, and in a
@@ -1203,6 +1434,8 @@ fn next_step_at(
 enum Due {
     /// A sealed round closes (before the lot's deadline at the same time: its bids count).
     RoundEnd,
+    /// A turn runs out, or the pause before a round's first turn ends.
+    Turn,
     /// A scheduled lot opens, or an open lot reaches its deadline.
     OpenOrClose,
     /// A Dutch lot offers its next price.
@@ -1271,6 +1504,22 @@ impl Schedule {
                 .collect(),
             rounds: auction.lots.iter().map(|l| l.round).collect(),
             best: auction.lots.iter().map(LotState::best_score).collect(),
+            turns: auction.lots.iter().map(|l| l.turns.clone()).collect(),
+            ranked: auction
+                .lots
+                .iter()
+                .map(|l| {
+                    if auction.rules.format.rules().turns().is_none() {
+                        return Vec::new();
+                    }
+                    l.ladder
+                        .iter()
+                        .filter_map(|(score, seq)| {
+                            Some((*score, *seq, auction.bid(*seq)?.record.supplier))
+                        })
+                        .collect()
+                })
+                .collect(),
         }
     }
 
@@ -1286,6 +1535,9 @@ impl Schedule {
                         && round.ends_at <= *deadline
                     {
                         items.push((round.ends_at, i, Due::RoundEnd));
+                    }
+                    if let Some(t) = &self.turns[i] {
+                        items.push((t.until, i, Due::Turn));
                     }
                     if let (Some((step, since)), Some(deadline)) = (self.steps[i], deadline)
                         && let Some(next) = next_step_at(rules, i, step, since, *deadline)
@@ -1309,7 +1561,7 @@ impl Schedule {
     }
 
     /// A lot opens: its opening, and for a Dutch auction its first price.
-    fn open_lot(rules: &Rules, lot: usize, at: TimeMs, deadline: TimeMs) -> Vec<Event> {
+    fn open_lot(&self, rules: &Rules, lot: usize, at: TimeMs, deadline: TimeMs) -> Vec<Event> {
         let format = rules.format.rules();
         let mut events = vec![Event::LotOpened {
             lot: LotIx(lot as u32),
@@ -1335,7 +1587,93 @@ impl Schedule {
                 step: 0,
             });
         }
+        events.extend(self.open_round(rules, lot, at, 1));
         events
+    }
+
+    /// Turn-based rounds: round `round` of lot `i` opens at `t`: its order is the standing
+    /// bids from the worst to the best; its first turn starts at once (the first round) or
+    /// after the pause. Nothing when nobody has a price (or the format has no turns).
+    fn open_round(&self, rules: &Rules, i: usize, t: TimeMs, round: u32) -> Vec<Event> {
+        let Some(tr) = rules.format.rules().turns() else {
+            return Vec::new();
+        };
+        let order: Vec<SupplierIx> = self.ranked[i].iter().rev().map(|r| r.2).collect();
+        let Some(&first) = order.first() else {
+            return Vec::new();
+        };
+        let lot = LotIx(i as u32);
+        let starts_at = if round == 1 {
+            t
+        } else {
+            t.saturating_add(tr.pause_ms)
+        };
+        let mut events = vec![Event::TurnRoundOpened {
+            lot,
+            at: t,
+            round,
+            order,
+            starts_at,
+        }];
+        if starts_at == t {
+            events.push(Event::TurnStarted {
+                lot,
+                at: t,
+                round,
+                turn: 1,
+                supplier: first,
+                ends_at: t.saturating_add(tr.turn_ms),
+            });
+        }
+        events
+    }
+
+    /// Turn-based rounds: the running turn of lot `i` ends at `t`, with the bid `bid` or with
+    /// the price kept; then the next turn, the next round, or the lot's close.
+    fn end_turn(&self, rules: &Rules, i: usize, t: TimeMs, bid: Option<Seq>) -> Vec<Event> {
+        let Some(ts) = &self.turns[i] else {
+            return Vec::new();
+        };
+        let Some((turn, supplier)) = ts.current else {
+            return Vec::new();
+        };
+        let mut events = vec![Event::TurnEnded {
+            lot: LotIx(i as u32),
+            at: t,
+            round: ts.round,
+            turn,
+            supplier,
+            bid,
+        }];
+        events.extend(self.next_turn(rules, i, t, turn as usize));
+        events
+    }
+
+    /// Turn-based rounds: from position `from` of the round's order, the next bidder still
+    /// in (with a standing bid) starts its turn at `t`; after the last, the next round opens
+    /// or, after the last round, the lot closes.
+    fn next_turn(&self, rules: &Rules, i: usize, t: TimeMs, from: usize) -> Vec<Event> {
+        let (Some(tr), Some(ts)) = (rules.format.rules().turns(), &self.turns[i]) else {
+            return Vec::new();
+        };
+        let still_in = |s: SupplierIx| self.ranked[i].iter().any(|r| r.2 == s);
+        if let Some(j) = (from..ts.order.len()).find(|&j| still_in(ts.order[j])) {
+            return vec![Event::TurnStarted {
+                lot: LotIx(i as u32),
+                at: t,
+                round: ts.round,
+                turn: j as u32 + 1,
+                supplier: ts.order[j],
+                ends_at: t.saturating_add(tr.turn_ms),
+            }];
+        }
+        if ts.round < tr.rounds {
+            let events = self.open_round(rules, i, t, ts.round + 1);
+            if !events.is_empty() {
+                return events;
+            }
+        }
+        self.close(rules, i, t)
     }
 
     /// The events of the earliest thing due at or before `now` (several when they share a time).
@@ -1348,7 +1686,7 @@ impl Schedule {
                 match rules.timing {
                     LotTiming::Parallel { closes_at } => {
                         for i in lots {
-                            events.extend(Self::open_lot(rules, i, at, closes_at));
+                            events.extend(self.open_lot(rules, i, at, closes_at));
                         }
                     }
                     LotTiming::Staggered {
@@ -1357,12 +1695,12 @@ impl Schedule {
                     } => {
                         for i in lots {
                             let deadline = first_closes_at + gap_ms * i as i64;
-                            events.extend(Self::open_lot(rules, i, at, deadline));
+                            events.extend(self.open_lot(rules, i, at, deadline));
                         }
                     }
                     LotTiming::Serial { duration_ms, .. } => {
                         if !self.lots.is_empty() {
-                            events.extend(Self::open_lot(rules, 0, at, at + duration_ms));
+                            events.extend(self.open_lot(rules, 0, at, at + duration_ms));
                         }
                     }
                 }
@@ -1385,12 +1723,19 @@ impl Schedule {
                 if what == Due::RoundEnd {
                     return self.round_end(rules, i, t);
                 }
+                if what == Due::Turn {
+                    // A turn ran out (the price is kept), or a pause ended.
+                    return match self.turns[i].as_ref().and_then(|ts| ts.current) {
+                        Some(_) => self.end_turn(rules, i, t, None),
+                        None => self.next_turn(rules, i, t, 0),
+                    };
+                }
                 if self.lots[i].0 == LotPhase::Scheduled {
                     let duration = match rules.timing {
                         LotTiming::Serial { duration_ms, .. } => duration_ms,
                         _ => 0,
                     };
-                    return Self::open_lot(rules, i, t, t + duration);
+                    return self.open_lot(rules, i, t, t + duration);
                 }
                 self.close(rules, i, t)
             }
@@ -1498,7 +1843,7 @@ impl Schedule {
             && self.lots[i + 1].0 == LotPhase::Scheduled
         {
             if gap_ms == 0 {
-                events.extend(Self::open_lot(rules, i + 1, t, t + duration_ms));
+                events.extend(self.open_lot(rules, i + 1, t, t + duration_ms));
             } else {
                 events.push(Event::LotScheduled {
                     lot: LotIx(i as u32 + 1),
@@ -1552,6 +1897,49 @@ impl Schedule {
                     stable: before.map_or(0, |r| r.stable),
                     best: before.and_then(|r| r.best),
                 });
+            }
+            Event::TurnRoundOpened {
+                lot,
+                round,
+                order,
+                starts_at,
+                ..
+            } => {
+                self.turns[lot.ix()] = Some(TurnState {
+                    round: *round,
+                    order: order.clone(),
+                    current: None,
+                    until: *starts_at,
+                });
+            }
+            Event::TurnStarted {
+                lot,
+                turn,
+                supplier,
+                ends_at,
+                ..
+            } => {
+                if let Some(t) = &mut self.turns[lot.ix()] {
+                    t.current = Some((*turn, *supplier));
+                    t.until = *ends_at;
+                }
+            }
+            Event::TurnEnded { lot, .. } => {
+                if let Some(t) = &mut self.turns[lot.ix()] {
+                    t.current = None;
+                }
+            }
+            Event::SupplierDisqualified { supplier, .. } => {
+                for ranked in &mut self.ranked {
+                    ranked.retain(|r| r.2 != *supplier);
+                }
+            }
+            Event::BidAccepted(b) => {
+                if let Some(ranked) = self.ranked.get_mut(b.lot.ix()) {
+                    ranked.retain(|r| r.2 != b.supplier);
+                    let at = ranked.partition_point(|r| (r.0, r.1) < (b.score, b.seq));
+                    ranked.insert(at, (b.score, b.seq, b.supplier));
+                }
             }
             Event::RoundClosed {
                 lot, best, stable, ..

@@ -1,7 +1,7 @@
 //! The validated rules of one auction: what the config module produces and the core runs on.
 //! Pure data: money is `Decimal`, durations are milliseconds, times are [`TimeMs`].
 
-use super::types::{LotIx, TimeMs};
+use super::types::{LotIx, Offer, TimeMs};
 use rust_decimal::Decimal;
 
 /// Hard limits on what the core keeps, so nothing a client drives grows without bound.
@@ -75,6 +75,22 @@ pub enum Format {
     /// the round closes, when everyone learns its rank at once. The lot closes when the best
     /// score has not improved for `stable_rounds` rounds, or after `rounds_max`.
     SealedRounds(RoundRules),
+    /// Turn-based rounds (as Prozorro runs them): every bidder enters with its initial price
+    /// (from the qualification submissions: `SupplierRules::initial`); then a fixed number of
+    /// rounds in which every bidder has one private turn, in order from the worst current score
+    /// to the best (the leader moves last); in its turn a bidder lowers its own price by at
+    /// least the decrement, or keeps it. Each turn's result is published when it ends.
+    Turns(TurnRules),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TurnRules {
+    /// How many rounds every bidder has a turn in.
+    pub rounds: u32,
+    /// The longest a turn lasts: it ends earlier when the bidder bids or keeps its price.
+    pub turn_ms: i64,
+    /// The pause between two rounds.
+    pub pause_ms: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -190,6 +206,9 @@ pub struct SupplierRules {
     /// `quality[lot]`: the frozen quality value for that lot (euro bonus or coefficient), zero
     /// when the scoring is plain price.
     pub quality: Vec<Decimal>,
+    /// `initial[lot]`: turn-based rounds: the price the supplier enters the lot with, from its
+    /// qualification submission (`None` for the other formats).
+    pub initial: Vec<Option<Offer>>,
 }
 
 impl SupplierRules {

@@ -51,20 +51,53 @@ impl Sequencer {
         self.next_seq
     }
 
-    /// If a deadline is due at `at`, sequence the `Tick` for it.
-    pub fn advance(&mut self, at: TimeMs) -> Option<Step> {
+    /// If a deadline is due at `at`, sequence the `Tick` for it. Before the opening tick of a
+    /// turn-based auction, first each initial price (an input of its own).
+    pub fn advance(&mut self, at: TimeMs) -> Vec<Step> {
         let at = at.max(self.now);
         match self.auction.next_deadline() {
-            Some(deadline) if deadline <= at => Some(self.sequence(at, Command::Tick)),
-            _ => None,
+            Some(deadline) if deadline <= at => {}
+            _ => return Vec::new(),
         }
+        let mut steps = self.initial_bids(at);
+        steps.push(self.sequence(at, Command::Tick));
+        steps
+    }
+
+    /// Turn-based rounds: when the opening is due at `at`, sequence the initial prices (each
+    /// an input of its own) that must go in before the opening tick.
+    pub fn initial_bids(&mut self, at: TimeMs) -> Vec<Step> {
+        let at = at.max(self.now);
+        let mut steps = Vec::new();
+        if self.auction.phase() != super::AuctionPhase::Scheduled
+            || self.auction.next_deadline().is_none_or(|d| d > at)
+        {
+            return steps;
+        }
+        // At most one per supplier and lot; a refusal (never, for the rules' own prices)
+        // stops it rather than repeating.
+        let most = self.auction.rules().suppliers.len() * self.auction.rules().lots.len();
+        for _ in 0..most {
+            let Some(command) = self.auction.next_initial_bid() else {
+                break;
+            };
+            let step = self.sequence(at, command);
+            let refused = !matches!(step.outcome, Outcome::Accepted(_));
+            steps.push(step);
+            if refused {
+                break;
+            }
+        }
+        steps
     }
 
     /// Sequence `command` at `at`, after the tick that is due first, if any. Returns every step
     /// taken (the tick first).
     pub fn submit(&mut self, at: TimeMs, command: Command) -> Vec<Step> {
         let mut steps = Vec::with_capacity(2);
-        if !matches!(command, Command::Tick) {
+        if matches!(command, Command::Tick) {
+            steps.extend(self.initial_bids(at));
+        } else {
             steps.extend(self.advance(at));
         }
         steps.push(self.sequence(at, command));
@@ -93,8 +126,9 @@ pub trait Drive {
     /// Sequence `command` at `at` (after the tick that is due first). Err: the step could not be
     /// made durable; nothing of it may be acknowledged.
     fn submit(&mut self, at: TimeMs, command: Command) -> Result<Vec<Step>, String>;
-    /// If a deadline is due at `at`, sequence its tick.
-    fn advance(&mut self, at: TimeMs) -> Result<Option<Step>, String>;
+    /// If a deadline is due at `at`, sequence its tick (after the initial prices, before a
+    /// turn-based auction opens).
+    fn advance(&mut self, at: TimeMs) -> Result<Vec<Step>, String>;
     fn auction(&self) -> &Auction;
     fn now(&self) -> TimeMs;
 }
@@ -103,7 +137,7 @@ impl Drive for Sequencer {
     fn submit(&mut self, at: TimeMs, command: Command) -> Result<Vec<Step>, String> {
         Ok(Sequencer::submit(self, at, command))
     }
-    fn advance(&mut self, at: TimeMs) -> Result<Option<Step>, String> {
+    fn advance(&mut self, at: TimeMs) -> Result<Vec<Step>, String> {
         Ok(Sequencer::advance(self, at))
     }
     fn auction(&self) -> &Auction {

@@ -67,6 +67,17 @@ pub enum Command {
         client_bid_id: String,
         offer: Offer,
     },
+    /// Turn-based rounds: a supplier keeps its price in its turn, which ends the turn.
+    Keep { supplier: SupplierIx, lot: LotIx },
+    /// Turn-based rounds: the supplier's initial price on the lot (from its qualification
+    /// submission, in the rules), entered before the auction opens. Not a client's command:
+    /// the sequencer enters one for every admitted supplier and lot before the opening tick,
+    /// so each has its own seq and its own record.
+    InitialBid {
+        supplier: SupplierIx,
+        lot: LotIx,
+        offer: Offer,
+    },
     /// An auctioneer's action. The reason is mandatory and goes on the record.
     Act {
         by: AuctioneerIx,
@@ -212,6 +223,35 @@ pub enum Event {
         round: u32,
         best: Option<Decimal>,
         stable: u32,
+    },
+    /// Turn-based rounds: round `round` of the lot: every bidder in `order` (worst score
+    /// first) gets one turn, the first at `starts_at` (later than `at` after a pause).
+    TurnRoundOpened {
+        lot: LotIx,
+        at: TimeMs,
+        round: u32,
+        order: Vec<SupplierIx>,
+        starts_at: TimeMs,
+    },
+    /// Turn-based rounds: turn `turn` (1-based, within the round) is `supplier`'s, until
+    /// `ends_at` at the latest.
+    TurnStarted {
+        lot: LotIx,
+        at: TimeMs,
+        round: u32,
+        turn: u32,
+        supplier: SupplierIx,
+        ends_at: TimeMs,
+    },
+    /// Turn-based rounds: the turn ended: with the bid it placed, or with the price kept (by
+    /// `keep` or when the time ran out).
+    TurnEnded {
+        lot: LotIx,
+        at: TimeMs,
+        round: u32,
+        turn: u32,
+        supplier: SupplierIx,
+        bid: Option<Seq>,
     },
     /// A serial lot is scheduled to open when its predecessor has closed.
     LotScheduled {
@@ -426,6 +466,18 @@ pub enum Rejection {
     AlreadyConfirmed {
         price: Decimal,
     },
+    /// Turn-based rounds: it is not the supplier's turn on the lot.
+    NotYourTurn {
+        lot: LotIx,
+    },
+    /// `keep` in a format without turns.
+    NoTurns,
+    /// An initial bid that is not the one the rules give (wrong price, supplier or lot, not a
+    /// turn-based auction, already entered, or after the opening).
+    InitialBidRefused {
+        supplier: SupplierIx,
+        lot: LotIx,
+    },
     // ---- auctioneer actions
     ReasonRequired,
     TextTooLong {
@@ -509,6 +561,9 @@ impl Rejection {
             NotOfferedPrice { .. } => "not_offered_price",
             DroppedOut { .. } => "dropped_out",
             AlreadyConfirmed { .. } => "already_confirmed",
+            NotYourTurn { .. } => "not_your_turn",
+            NoTurns => "no_turns",
+            InitialBidRefused { .. } => "initial_bid_refused",
             ReasonRequired => "reason_required",
             TextTooLong { .. } => "text_too_long",
             NotPaused => "not_paused",
@@ -540,6 +595,9 @@ impl Event {
             | BidderDropped { at, .. }
             | RoundOpened { at, .. }
             | RoundClosed { at, .. }
+            | TurnRoundOpened { at, .. }
+            | TurnStarted { at, .. }
+            | TurnEnded { at, .. }
             | LotExtended { at, .. }
             | LotClosed { at, .. }
             | AuctionClosed { at }

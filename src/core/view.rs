@@ -29,6 +29,25 @@ pub struct LotStatus {
     pub next_price_at: Option<TimeMs>,
     /// Sealed rounds: the round running and when it closes (while the lot is open).
     pub round: Option<(u32, TimeMs)>,
+    /// Turn-based rounds: where the turns stand (while the lot is open).
+    pub turn: Option<TurnStatus>,
+    /// Turn-based rounds: every standing price, best first, (total, score), without who: the
+    /// amounts are published after each turn.
+    pub published: Vec<(Decimal, Decimal)>,
+}
+
+/// Turn-based rounds: the round, the turn running now, and when it ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TurnStatus {
+    pub round: u32,
+    pub rounds: u32,
+    /// The running turn's number in the round (1-based); `None` in the pause before the round.
+    pub turn: Option<u32>,
+    /// How many turns the round has.
+    pub turns: u32,
+    /// When the running turn ends at the latest, or in a pause when the round's first turn
+    /// starts.
+    pub until: TimeMs,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +79,9 @@ pub struct SupplierLotView {
     pub min_admissible: Option<Decimal>,
     /// Japanese auction: the supplier dropped out of the lot.
     pub dropped: bool,
+    /// Turn-based rounds: the supplier's turn in the round (1-based; `None`: it has none), and
+    /// whether that turn is running now.
+    pub my_turn: Option<(u32, bool)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -207,6 +229,28 @@ impl Auction {
                 .round
                 .filter(|_| state.phase == LotPhase::Open)
                 .map(|r| (r.number, r.ends_at)),
+            turn: self.rules().format.rules().turns().and_then(|tr| {
+                let t = state
+                    .turns
+                    .as_ref()
+                    .filter(|_| state.phase == LotPhase::Open)?;
+                Some(TurnStatus {
+                    round: t.round,
+                    rounds: tr.rounds,
+                    turn: t.current.map(|(k, _)| k),
+                    turns: t.order.len() as u32,
+                    until: t.until,
+                })
+            }),
+            published: if self.rules().format.rules().turns().is_some() {
+                state
+                    .ladder()
+                    .filter_map(|(_, seq)| self.bid(*seq))
+                    .map(|b| (b.record.total, b.record.score))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         })
     }
 
@@ -350,7 +394,10 @@ impl Auction {
                     && supplier_rules.admitted_to(lot)
                     && !self.is_disqualified(supplier)
                     && !self.is_dropped(lot, supplier)
-                    && (standing.is_none() || rules.format.rules().may_bid_again());
+                    && (standing.is_none() || rules.format.rules().may_bid_again())
+                    && (rules.format.rules().turns().is_none()
+                        || state.turns.as_ref().and_then(|t| t.current).map(|c| c.1)
+                            == Some(supplier));
                 let decimals = total_decimals(lot_rules);
                 let max_admissible = biddable.then(|| {
                     let mut max = floor_to(lot_rules.ceiling, decimals);
@@ -429,6 +476,14 @@ impl Auction {
                     max_admissible,
                     min_admissible,
                     dropped: self.is_dropped(lot, supplier),
+                    my_turn: state
+                        .turns
+                        .as_ref()
+                        .filter(|_| state.phase == LotPhase::Open)
+                        .and_then(|t| {
+                            let k = t.order.iter().position(|s| *s == supplier)? as u32 + 1;
+                            Some((k, t.current == Some((k, supplier))))
+                        }),
                 })
             })
             .collect();

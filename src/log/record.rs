@@ -23,7 +23,10 @@ pub const INPUT_TEXT_BYTES_MAX: usize = 64 * 1024;
 /// The longest text field of a command, in bytes.
 pub fn longest_text(command: &Command) -> usize {
     match command {
-        Command::Tick | Command::Approve { .. } => 0,
+        Command::Tick
+        | Command::Approve { .. }
+        | Command::Keep { .. }
+        | Command::InitialBid { .. } => 0,
         Command::PlaceBid { client_bid_id, .. } => client_bid_id.len(),
         Command::Act { action, reason, .. } => match action {
             Action::Message { text } => text.len().max(reason.len()),
@@ -140,8 +143,10 @@ fn decs(ds: &[Decimal]) -> Value {
 pub fn who(command: &Command, names: &Names<'_>) -> String {
     let id = |v: Value| v.as_str().unwrap_or("?").to_string();
     match command {
-        Command::Tick => "system".into(),
-        Command::PlaceBid { supplier, .. } => format!("supplier:{}", id(names.supplier(*supplier))),
+        Command::Tick | Command::InitialBid { .. } => "system".into(),
+        Command::PlaceBid { supplier, .. } | Command::Keep { supplier, .. } => {
+            format!("supplier:{}", id(names.supplier(*supplier)))
+        }
         Command::Act { by, .. } | Command::Approve { by, .. } | Command::Decline { by, .. } => {
             format!("auctioneer:{}", id(names.auctioneer(*by)))
         }
@@ -194,6 +199,22 @@ pub fn command_json(command: &Command, names: &Names<'_>) -> Value {
             };
             Value::Object(m)
         }
+        Command::Keep { lot, .. } => json!({"op": "keep", "lot": names.lot(*lot)}),
+        Command::InitialBid {
+            supplier,
+            lot,
+            offer,
+        } => {
+            let mut m = Map::new();
+            m.insert("op".into(), "initial_bid".into());
+            m.insert("lot".into(), names.lot(*lot));
+            m.insert("supplier".into(), names.supplier(*supplier));
+            match offer {
+                Offer::Total(t) => m.insert("price".into(), dec(*t)),
+                Offer::Lines(l) => m.insert("lines".into(), decs(l)),
+            };
+            Value::Object(m)
+        }
         Command::Act { action, reason, .. } => {
             let mut m = action_json(action, names);
             m.insert("reason".into(), reason.clone().into());
@@ -214,23 +235,30 @@ pub fn parse_command(who: &str, cmd: &Value, names: &Names<'_>) -> Option<Comman
     let decimal = |v: &Value| v.as_str().and_then(crate::core::score::parse_plain_decimal);
     let (role, id) = who.split_once(':').unwrap_or((who, ""));
     let lot = || names.lot_ix(cmd.get("lot")?.as_str()?);
+    let offer = || match (cmd.get("price"), cmd.get("lines")) {
+        (Some(p), None) => Some(Offer::Total(decimal(p)?)),
+        (None, Some(Value::Array(ls))) => Some(Offer::Lines(
+            ls.iter().map(decimal).collect::<Option<Vec<_>>>()?,
+        )),
+        _ => None,
+    };
     match (role, op) {
         ("system", "tick") => Some(Command::Tick),
-        ("supplier", "bid") => {
-            let offer = match (cmd.get("price"), cmd.get("lines")) {
-                (Some(p), None) => Offer::Total(decimal(p)?),
-                (None, Some(Value::Array(ls))) => {
-                    Offer::Lines(ls.iter().map(decimal).collect::<Option<Vec<_>>>()?)
-                }
-                _ => return None,
-            };
-            Some(Command::PlaceBid {
-                supplier: names.supplier_ix(id)?,
-                lot: lot()?,
-                client_bid_id: text("client_bid_id")?,
-                offer,
-            })
-        }
+        ("system", "initial_bid") => Some(Command::InitialBid {
+            supplier: names.supplier_ix(cmd.get("supplier")?.as_str()?)?,
+            lot: lot()?,
+            offer: offer()?,
+        }),
+        ("supplier", "bid") => Some(Command::PlaceBid {
+            supplier: names.supplier_ix(id)?,
+            lot: lot()?,
+            client_bid_id: text("client_bid_id")?,
+            offer: offer()?,
+        }),
+        ("supplier", "keep") => Some(Command::Keep {
+            supplier: names.supplier_ix(id)?,
+            lot: lot()?,
+        }),
         ("auctioneer", "approve") => Some(Command::Approve {
             by: names.auctioneer_ix(id)?,
             request: cmd.get("request")?.as_u64()?,
@@ -306,6 +334,36 @@ pub fn event_json(event: &Event, names: &Names<'_>) -> Value {
             stable,
         } => json!({"event": "round_closed", "lot": names.lot(*lot), "at": at,
                     "round": round, "best": best.map(dec), "stable": stable}),
+        Event::TurnRoundOpened {
+            lot,
+            at,
+            round,
+            order,
+            starts_at,
+        } => json!({"event": "turn_round_opened", "lot": names.lot(*lot), "at": at,
+                    "round": round,
+                    "order": order.iter().map(|s| names.supplier(*s)).collect::<Vec<_>>(),
+                    "starts_at": starts_at}),
+        Event::TurnStarted {
+            lot,
+            at,
+            round,
+            turn,
+            supplier,
+            ends_at,
+        } => json!({"event": "turn_started", "lot": names.lot(*lot), "at": at,
+                    "round": round, "turn": turn, "supplier": names.supplier(*supplier),
+                    "ends_at": ends_at}),
+        Event::TurnEnded {
+            lot,
+            at,
+            round,
+            turn,
+            supplier,
+            bid,
+        } => json!({"event": "turn_ended", "lot": names.lot(*lot), "at": at,
+                    "round": round, "turn": turn, "supplier": names.supplier(*supplier),
+                    "bid": bid.map_or(Value::Null, Value::from)}),
         Event::BidderDropped {
             lot,
             at,
@@ -442,8 +500,14 @@ pub fn rejection_json(r: &Rejection, names: &Names<'_>) -> Value {
             json!({"supplier": names.supplier(*supplier)})
         }
         AuctionNotOpen | AuctionPaused | AuctionEnded | TotalExpected | PriceOutOfRange
-        | ReasonRequired | NotPaused => json!({}),
-        LotNotOpen { lot } | LotNotClosed { lot } | LotAlreadyAwarded { lot } => {
+        | ReasonRequired | NotPaused | NoTurns => json!({}),
+        InitialBidRefused { supplier, lot } => {
+            json!({"supplier": names.supplier(*supplier), "lot": names.lot(*lot)})
+        }
+        LotNotOpen { lot }
+        | LotNotClosed { lot }
+        | LotAlreadyAwarded { lot }
+        | NotYourTurn { lot } => {
             json!({"lot": names.lot(*lot)})
         }
         LotClosed { lot, deadline } => json!({"lot": names.lot(*lot), "deadline": deadline}),

@@ -197,37 +197,38 @@ impl Recorder {
     /// the server's actor collects many commands into one group commit this way.
     pub fn submit_into(&mut self, batch: &mut Batch, at: TimeMs, command: Command) {
         debug_assert_eq!(batch.position + batch.records.len() as u64, self.position);
-        if !matches!(command, Command::Tick)
-            && let Some(tick) = self.seq.advance(at)
-        {
-            self.record(batch, tick);
+        let before = if matches!(command, Command::Tick) {
+            self.seq.initial_bids(at)
+        } else {
+            self.seq.advance(at)
+        };
+        for step in before {
+            self.record(batch, step);
         }
         let step = self.seq.sequence(at, command);
         self.record(batch, step);
     }
 
-    /// The due tick at `at`, if any, onto the end of `batch`. Returns whether there was one.
+    /// The due tick at `at` (with the initial prices before a turn-based opening), if any,
+    /// onto the end of `batch`. Returns whether there was one.
     pub fn advance_into(&mut self, batch: &mut Batch, at: TimeMs) -> bool {
-        match self.seq.advance(at) {
-            Some(step) => {
-                self.record(batch, step);
-                true
-            }
-            None => false,
+        let steps = self.seq.advance(at);
+        let any = !steps.is_empty();
+        for step in steps {
+            self.record(batch, step);
         }
+        any
     }
 
-    /// The due tick at `at`, if any, as records.
+    /// The due tick at `at` (with the initial prices before a turn-based opening), if any, as
+    /// records.
     pub fn advance(&mut self, at: TimeMs) -> Option<Batch> {
-        let position = self.position;
-        let step = self.seq.advance(at)?;
         let mut batch = Batch {
-            position,
+            position: self.position,
             records: Vec::new(),
             steps: Vec::new(),
         };
-        self.record(&mut batch, step);
-        Some(batch)
+        self.advance_into(&mut batch, at).then_some(batch)
     }
 }
 
@@ -312,13 +313,13 @@ impl Drive for LoggedDriver {
         let batch = self.recorder.submit(at, command);
         self.persist(batch)
     }
-    fn advance(&mut self, at: TimeMs) -> Result<Option<Step>, String> {
+    fn advance(&mut self, at: TimeMs) -> Result<Vec<Step>, String> {
         if self.recorder.is_sealed() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         match self.recorder.advance(at) {
-            Some(batch) => Ok(self.persist(batch)?.into_iter().next()),
-            None => Ok(None),
+            Some(batch) => self.persist(batch),
+            None => Ok(Vec::new()),
         }
     }
     fn auction(&self) -> &Auction {

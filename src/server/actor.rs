@@ -631,6 +631,9 @@ fn event_audience(event: &Event, role: Role) -> Audience {
             Event::BidVoided { .. }
             | Event::SupplierDisqualified { .. }
             | Event::BidderDropped { .. }
+            | Event::TurnRoundOpened { .. }
+            | Event::TurnStarted { .. }
+            | Event::TurnEnded { .. }
             | Event::LotAwarded { .. },
         ) => audience(role),
         (Role::Supplier(_), _) => Audience::Suppliers,

@@ -161,6 +161,11 @@ pub const CLIENT: &[MsgSpec] = &[
         ],
     },
     MsgSpec {
+        ty: "keep",
+        doc: "Turn-based rounds: a supplier keeps its price in its turn, which ends the turn.",
+        fields: &[REQ_ID, req("lot", Kind::Str, "Lot id.")],
+    },
+    MsgSpec {
         ty: "act",
         doc: "An auctioneer's action; destructive ones may wait for a second auctioneer.",
         fields: &[
@@ -227,6 +232,7 @@ pub const SERVER: &[MsgSpec] = &[
                     "dutch",
                     "japanese",
                     "sealed_rounds",
+                    "turns",
                 ]),
                 "The auction format (docs/config.md): what a bidder may do and see.",
             ),
@@ -472,6 +478,71 @@ pub const SERVER: &[MsgSpec] = &[
         ],
     },
     MsgSpec {
+        ty: "turn",
+        doc: "Turn-based rounds: a round's order was fixed (round_opened), a turn started, or a \
+              turn ended (the next state shows the price it left). Suppliers learn only whether \
+              a turn is theirs.",
+        fields: &[
+            SEQ,
+            AT,
+            req("lot", Kind::Str, "Lot id."),
+            req("round", Kind::Int, "The round's number, from 1."),
+            req(
+                "phase",
+                Kind::Enum(&["round_opened", "started", "ended"]),
+                "What happened.",
+            ),
+            opt(
+                "turn",
+                Kind::Int,
+                "started, ended: the turn's number in the round, from 1.",
+            ),
+            opt(
+                "turns",
+                Kind::Int,
+                "round_opened: how many turns the round has.",
+            ),
+            opt(
+                "starts_at",
+                Kind::Int,
+                "round_opened: when its first turn starts (later after a pause).",
+            ),
+            opt(
+                "ends_at",
+                Kind::Int,
+                "started: when the turn ends at the latest.",
+            ),
+            opt(
+                "yours",
+                Kind::Bool,
+                "Suppliers, started and ended: the turn is yours.",
+            ),
+            opt(
+                "your_turn",
+                Kind::Int,
+                "Suppliers, round_opened: your turn's number in the round (absent: none).",
+            ),
+            opt(
+                "kept",
+                Kind::Bool,
+                "ended: the price was kept (by keep, or the time ran out) rather than lowered.",
+            ),
+            opt(
+                "bid",
+                Kind::Int,
+                "ended with a bid, auctioneers and the auditor: its seq.",
+            ),
+            opt("alias", Kind::Str, "Observers: the bidder's alias."),
+            opt(
+                "order",
+                Kind::Arr,
+                "round_opened, auctioneers and the auditor: the supplier ids in turn order; \
+                 observers: their aliases.",
+            ),
+            SUPPLIER_ID,
+        ],
+    },
+    MsgSpec {
         ty: "dropped",
         doc: "Japanese auction: a bidder did not confirm a price and is out of the lot for good \
               (sent to that supplier, observers, auctioneers).",
@@ -638,6 +709,9 @@ pub enum ClientMsg {
         supplier: Option<String>,
         text: Option<String>,
     },
+    Keep {
+        lot: String,
+    },
     Approve {
         request: Seq,
     },
@@ -799,6 +873,9 @@ pub fn parse_client(text: &str) -> (Option<Value>, Result<ClientMsg, WireError>)
             request: u("request").unwrap_or(0),
             reason: s("reason").unwrap_or_default(),
         },
+        "keep" => ClientMsg::Keep {
+            lot: s("lot").unwrap_or_default(),
+        },
         _ => ClientMsg::State,
     };
     (req_id, Ok(msg))
@@ -864,6 +941,15 @@ pub fn to_command(
                 lot,
                 client_bid_id: client_bid_id.clone(),
                 offer,
+            }))
+        }
+        ClientMsg::Keep { lot } => {
+            let Role::Supplier(supplier) = role else {
+                return Err(forbidden("keep a price"));
+            };
+            Ok(Some(Command::Keep {
+                supplier,
+                lot: lot_ix(config, lot)?,
             }))
         }
         ClientMsg::Act {
@@ -1011,6 +1097,29 @@ fn status_json(s: &LotStatus, rules: &Rules, out: &mut Map<String, Value>) {
         out.insert("round".into(), json!(round));
         out.insert("round_ends_at".into(), json!(ends_at));
     }
+    if let Some(t) = &s.turn {
+        let mut turn = json!({"round": t.round, "rounds": t.rounds, "turns": t.turns});
+        match t.turn {
+            Some(k) => {
+                turn["turn"] = json!(k);
+                turn["ends_at"] = json!(t.until);
+            }
+            None => turn["starts_at"] = json!(t.until),
+        }
+        out.insert("turn".into(), turn);
+    }
+    if !s.published.is_empty() {
+        out.insert(
+            "published".into(),
+            json!(
+                s.published
+                    .iter()
+                    .map(|(total, score)| json!({"total": total.to_string(),
+                                                 "score": score.to_string()}))
+                    .collect::<Vec<_>>()
+            ),
+        );
+    }
     if !lot.lines.is_empty() {
         out.insert(
             "lines".into(),
@@ -1071,6 +1180,10 @@ pub fn supplier_state(auction: &Auction, supplier: SupplierIx, full: bool) -> Va
             }
             if l.dropped {
                 m.insert("dropped".into(), json!(true));
+            }
+            if let Some((k, now)) = l.my_turn {
+                m.insert("your_turn".into(), json!(k));
+                m.insert("your_turn_now".into(), json!(now));
             }
             if full {
                 let own: Vec<Value> = l
@@ -1283,6 +1396,9 @@ impl<'a> LeanSupplierStates<'a> {
             }
             if l.dropped {
                 out.push_str(r#","dropped":true"#);
+            }
+            if let Some((k, now)) = l.my_turn {
+                let _ = write!(out, r#","your_turn":{k},"your_turn_now":{now}"#);
             }
             out.push('}');
         }
@@ -1498,6 +1614,72 @@ pub fn notices(seq: Seq, event: &Event, role: Role, auction: &Auction) -> Option
                      "phase": "open", "ends_at": ends_at}),
         Event::RoundClosed { lot, at, round, .. } => json!({"type": "round", "seq": seq,
             "at": at, "lot": lot_id(*lot), "round": round, "phase": "closed"}),
+        Event::TurnRoundOpened {
+            lot,
+            at,
+            round,
+            order,
+            starts_at,
+        } => {
+            let mut v = json!({"type": "turn", "seq": seq, "at": at, "lot": lot_id(*lot),
+                               "round": round, "phase": "round_opened",
+                               "turns": order.len(), "starts_at": starts_at});
+            match role {
+                Role::Supplier(s) => {
+                    if let Some(k) = order.iter().position(|x| *x == s) {
+                        v["your_turn"] = json!(k + 1);
+                    }
+                }
+                Role::Observer(_) => {
+                    v["order"] = json!(order.iter().map(|s| alias(*s)).collect::<Vec<_>>());
+                }
+                Role::Auctioneer(_) | Role::Auditor => {
+                    v["order"] = json!(order.iter().map(|s| sup_id(*s)).collect::<Vec<_>>());
+                }
+            }
+            v
+        }
+        Event::TurnStarted {
+            lot,
+            at,
+            round,
+            turn,
+            supplier,
+            ends_at,
+        } => {
+            let mut v = json!({"type": "turn", "seq": seq, "at": at, "lot": lot_id(*lot),
+                               "round": round, "phase": "started", "turn": turn,
+                               "ends_at": ends_at});
+            match role {
+                Role::Supplier(s) => v["yours"] = json!(s == *supplier),
+                Role::Observer(_) => v["alias"] = json!(alias(*supplier)),
+                Role::Auctioneer(_) | Role::Auditor => v["supplier"] = json!(sup_id(*supplier)),
+            }
+            v
+        }
+        Event::TurnEnded {
+            lot,
+            at,
+            round,
+            turn,
+            supplier,
+            bid,
+        } => {
+            let mut v = json!({"type": "turn", "seq": seq, "at": at, "lot": lot_id(*lot),
+                               "round": round, "phase": "ended", "turn": turn,
+                               "kept": bid.is_none()});
+            match role {
+                Role::Supplier(s) => v["yours"] = json!(s == *supplier),
+                Role::Observer(_) => v["alias"] = json!(alias(*supplier)),
+                Role::Auctioneer(_) | Role::Auditor => {
+                    v["supplier"] = json!(sup_id(*supplier));
+                    if let Some(b) = bid {
+                        v["bid"] = json!(b);
+                    }
+                }
+            }
+            v
+        }
         Event::BidderDropped {
             lot,
             at,

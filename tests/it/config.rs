@@ -117,6 +117,7 @@ const TOP_LEVEL: &[&str] = &[
     "bids",
     "soft_close",
     "dutch",
+    "turns",
     "japanese",
     "rounds",
     "scoring",

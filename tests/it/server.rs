@@ -711,6 +711,11 @@ async fn every_rejection_reason_reachable_over_the_wire_arrives_typed_with_its_n
         "done"
     );
 
+    // `keep` belongs to turn-based rounds.
+    expect(
+        &s1.request(json!({"type": "keep", "lot": "lot-1"})).await,
+        "no_turns",
+    );
     // Disqualify s3.
     let d = a1
         .act(json!({"action": "disqualify", "supplier": "s3", "reason": "not qualified"}))
@@ -777,9 +782,13 @@ async fn every_rejection_reason_reachable_over_the_wire_arrives_typed_with_its_n
     // bids; too_many_pending: 17 requests; lot_not_open: serial lots;
     // score_decrement_too_small: decrement_from = best, where this config decrements from the
     // bidder's own bid; already_bid, not_offered_price, dropped_out, already_confirmed: the
-    // sealed bid, the Dutch and the Japanese auction, which have their own end-to-end tests). The core's own tests cover those
-    // (tests/scenarios).
+    // sealed bid, the Dutch and the Japanese auction, which have their own end-to-end tests;
+    // not_your_turn: turn-based rounds, likewise; initial_bid_refused: initial prices are
+    // entered by the server from the config, never sent by a client). The core's own tests
+    // cover those (tests/scenarios).
     let unreachable = [
+        "not_your_turn",
+        "initial_bid_refused",
         "already_bid",
         "not_offered_price",
         "dropped_out",
@@ -2684,4 +2693,192 @@ async fn sealed_rounds_open_each_round_to_everyone_at_its_close() {
         );
     }
     stop_and_verify(server, &dir, "rounds").await;
+}
+
+const TURNS_CONFIG: &str = r#"[auction]
+id = "turns"
+title = "Turn-based rounds over the wire"
+format = "turns"
+opens_at = "2030-03-05T10:00"
+
+[timing]
+mode = "parallel"
+closes_at = "2030-03-05T11:00"
+
+[bids]
+decrement_amount = "5.00"
+
+[turns]
+rounds = 2
+turn_s = 60
+
+[visibility]
+best_score = true
+bidder_count = true
+
+[[lots]]
+id = "lot-1"
+name = "Lot one"
+ceiling = "1000.00"
+
+[[auctioneers]]
+id = "a1"
+name = "Auctioneer One"
+
+[[observers]]
+id = "obs"
+name = "Observer"
+
+[[suppliers]]
+id = "s1"
+name = "Supplier One"
+lots = ["lot-1"]
+initial_prices = { lot-1 = "950.00" }
+
+[[suppliers]]
+id = "s2"
+name = "Supplier Two"
+lots = ["lot-1"]
+initial_prices = { lot-1 = "900.00" }
+"#;
+
+/// The protocol flow of turn-based rounds: the initial prices are in at the opening; each
+/// supplier learns only whether a turn is its own; out of turn a bid or a keep is refused; a
+/// bid or a keep ends the turn and the next starts; every price is published without who; the
+/// order of each round is worst first; a turn that runs out keeps the price; the lot closes
+/// after the last turn; the log (initial prices included) verifies independently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turn_based_rounds_over_the_wire() {
+    let Inline {
+        dir,
+        server,
+        clock,
+        opens_at,
+        tokens,
+    } = start_inline("turns", TURNS_CONFIG).await;
+    let addr = server.addr;
+    let (mut s1, welcome) = Client::login(addr, &tokens["s1"]).await;
+    assert_eq!(welcome["format"], "turns");
+    let (mut s2, _) = Client::login(addr, &tokens["s2"]).await;
+    let (mut obs, _) = Client::login(addr, &tokens["obs"]).await;
+    let (mut a1, _) = Client::login(addr, &tokens["a1"]).await;
+    clock.set(opens_at);
+    let opened = |m: &Value| m["type"] == "turn" && m["phase"] == "round_opened";
+    let r = s1.recv_where(opened).await;
+    assert_eq!(
+        (
+            r["round"].as_u64(),
+            r["turns"].as_u64(),
+            r["your_turn"].as_u64()
+        ),
+        (Some(1), Some(2), Some(1)),
+        "s1 (950.00) is the worst and moves first: {r}"
+    );
+    assert!(r.get("order").is_none(), "{r}");
+    assert_eq!(s2.recv_where(opened).await["your_turn"], 2);
+    assert_eq!(a1.recv_where(opened).await["order"], json!(["s1", "s2"]));
+    assert_eq!(obs.recv_where(opened).await["order"], json!(["A", "B"]));
+    let started = |m: &Value| m["type"] == "turn" && m["phase"] == "started";
+    let t = s1.recv_where(started).await;
+    assert_eq!(
+        (t["yours"].as_bool(), t["turn"].as_u64()),
+        (Some(true), Some(1))
+    );
+    assert_eq!(t["ends_at"], opens_at + 60_000);
+    assert_eq!(s2.recv_where(started).await["yours"], false);
+    assert_eq!(a1.recv_where(started).await["supplier"], "s1");
+
+    // s2 waits: bid and keep are refused; its snapshot has the published prices, no ids.
+    clock.set(opens_at + 5_000);
+    assert_eq!(
+        s2.bid("lot-1", "s2-a", "850.00").await["reason"],
+        "not_your_turn"
+    );
+    let keep = |lot: &str| json!({"type": "keep", "lot": lot});
+    assert_eq!(s2.request(keep("lot-1")).await["reason"], "not_your_turn");
+    let st = s2.request(json!({"type": "state"})).await;
+    let lot = &st["state"]["lots"][0];
+    assert_eq!(
+        lot["published"],
+        json!([{"total": "900.00", "score": "900.00"}, {"total": "950.00", "score": "950.00"}])
+    );
+    assert_eq!(
+        (lot["your_turn"].as_u64(), lot["your_turn_now"].as_bool()),
+        (Some(2), Some(false))
+    );
+    assert_eq!(lot["turn"]["turn"], 1);
+    assert!(lot.get("max_admissible").is_none(), "{lot}");
+    assert!(
+        !st.to_string().contains("s1"),
+        "no other supplier's id: {st}"
+    );
+    // The observer may not keep a price.
+    assert_eq!(obs.request(keep("lot-1")).await["code"], "forbidden");
+
+    // s1 bids in its turn: that ends it; s2's turn starts at once.
+    let a = s1.bid("lot-1", "s1-a", "890.00").await;
+    assert_eq!(a["type"], "accepted", "{a}");
+    let ended = |m: &Value| m["type"] == "turn" && m["phase"] == "ended";
+    let e = s2.recv_where(ended).await;
+    assert_eq!(
+        (e["yours"].as_bool(), e["kept"].as_bool()),
+        (Some(false), Some(false))
+    );
+    assert!(e.get("bid").is_none() && e.get("supplier").is_none(), "{e}");
+    assert_eq!(a1.recv_where(ended).await["bid"], a["bid"]);
+    assert_eq!(obs.recv_where(ended).await["alias"], "A");
+    assert_eq!(s2.recv_where(started).await["yours"], true);
+    // s2 keeps: round 2 opens at once (no pause), worst first: s2 (900.00), then s1 (890.00).
+    let k = s2.request(keep("lot-1")).await;
+    assert_eq!(k["type"], "done", "{k}");
+    let r2 = a1.recv_where(|m| opened(m) && m["round"] == 2).await;
+    assert_eq!(r2["order"], json!(["s2", "s1"]));
+    assert_eq!(a1.recv_where(started).await["supplier"], "s2");
+    // s2 lets its time run out: the price is kept, and s1's last turn starts.
+    clock.set(opens_at + 5_000 + 61_000);
+    let e = s2.recv_where(|m| ended(m) && m["round"] == 2).await;
+    assert_eq!(
+        (e["yours"].as_bool(), e["kept"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let t = s1
+        .recv_where(|m| started(m) && m["round"] == 2 && m["turn"] == 2)
+        .await;
+    assert_eq!(
+        (t["yours"].as_bool(), t["turn"].as_u64()),
+        (Some(true), Some(2))
+    );
+    // s1 keeps its 890.00: the last turn of the last round; the lot closes.
+    clock.set(opens_at + 70_000);
+    assert_eq!(s1.request(keep("lot-1")).await["type"], "done");
+    a1.recv_where(|m| m["type"] == "phase" && m.get("lot").is_none() && m["phase"] == "closed")
+        .await;
+    let st = s1.request(json!({"type": "state"})).await;
+    assert_eq!(st["state"]["lots"][0]["rank"], 1);
+    assert_eq!(st["state"]["lots"][0]["deadline"], opens_at + 70_000);
+    server_log_has_initial_prices(&dir);
+    stop_and_verify(server, &dir, "turns").await;
+}
+
+/// The turns log starts with the two initial prices, entered by `system` before the opening.
+fn server_log_has_initial_prices(dir: &Path) {
+    let log = std::fs::read_to_string(dir.join("data/turns/live.log")).unwrap();
+    let records: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ops: Vec<(&str, &str)> = records
+        .iter()
+        .filter(|r| r["kind"] == "input")
+        .take(3)
+        .map(|r| (r["who"].as_str().unwrap(), r["cmd"]["op"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("system", "initial_bid"),
+            ("system", "initial_bid"),
+            ("system", "tick")
+        ]
+    );
 }

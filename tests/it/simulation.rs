@@ -18,6 +18,8 @@ pub fn sample_runs() -> Vec<(&'static str, veiling::simulate::SimRun)> {
         ("verbandmiddelen-2026-japanese.toml", 4, Some(6)),
         // Sealed rounds: bids replaced within a round, rankings revealed at each round's close.
         ("ziekenhuisbedden-2026-rounds.toml", 3, Some(5)),
+        // Turn-based rounds: initial prices, one turn per bidder per round, worst first.
+        ("stomamiddelen-2026-turns.toml", 2, None),
     ]
     .into_iter()
     .map(|(name, seed, bidders)| {
@@ -53,6 +55,7 @@ fn re_executing_the_inputs_gives_the_same_outcomes_and_state() {
         ("rolstoelen-2026-dutch.toml", 4, Some(8)),
         ("verbandmiddelen-2026-japanese.toml", 5, Some(8)),
         ("ziekenhuisbedden-2026-rounds.toml", 6, Some(7)),
+        ("stomamiddelen-2026-turns.toml", 7, Some(6)),
     ] {
         let cfg = with_bidders(config(name), bidders).unwrap();
         let run = simulate(cfg, seed).unwrap();
@@ -309,4 +312,104 @@ fn sealed_rounds_show_only_what_the_last_round_revealed() {
         }
     }
     assert!(rounds_seen > 3, "rounds closed");
+}
+
+/// Simulated turn-based rounds: the initial prices go in first, one input each; every round's
+/// order is the standing bids from the worst score to the best when it opens; only the bidder
+/// whose turn runs ever has a bid accepted or a keep taken; every bidder has at most one turn per
+/// round; and the lots close after the last round.
+#[test]
+fn turn_based_rounds_keep_their_order_and_their_turns() {
+    let cfg = with_bidders(config("stomamiddelen-2026-turns.toml"), Some(6)).unwrap();
+    let rounds = match &cfg.rules.format {
+        Format::Turns(t) => t.rounds,
+        other => panic!("not turns: {other:?}"),
+    };
+    let mut turns_seen = 0;
+    for seed in 1..=4 {
+        let run = simulate(cfg.clone(), seed).unwrap();
+        let mut replay = Auction::new(run.config.rules.clone());
+        let initial = run
+            .steps
+            .iter()
+            .take_while(|s| matches!(s.input.command, Command::InitialBid { .. }))
+            .count();
+        let admitted: usize = run
+            .config
+            .rules
+            .suppliers
+            .iter()
+            .map(|s| s.admitted.iter().filter(|a| **a).count())
+            .sum();
+        assert_eq!(
+            initial, admitted,
+            "seed {seed}: one initial price per admitted lot"
+        );
+        assert!(matches!(run.steps[initial].input.command, Command::Tick));
+        let mut turns_per_round: std::collections::BTreeMap<(LotIx, u32), Vec<SupplierIx>> =
+            Default::default();
+        for step in &run.steps {
+            // Whose turn it is before this input, per lot.
+            let running: Vec<Option<SupplierIx>> = replay
+                .lots()
+                .iter()
+                .map(|l| l.turns.as_ref().and_then(|t| t.current).map(|c| c.1))
+                .collect();
+            let acting = match &step.input.command {
+                Command::PlaceBid { supplier, lot, .. } | Command::Keep { supplier, lot } => {
+                    Some((*supplier, *lot))
+                }
+                _ => None,
+            };
+            if let (Some((supplier, lot)), Outcome::Accepted(_)) = (acting, &step.outcome) {
+                assert_eq!(
+                    running[lot.ix()],
+                    Some(supplier),
+                    "seed {seed}: acted out of turn"
+                );
+            }
+            let before = replay.clone();
+            replay.execute(&step.input);
+            let Outcome::Accepted(events) = &step.outcome else {
+                continue;
+            };
+            let mut state = before;
+            for event in events {
+                match event {
+                    Event::TurnRoundOpened { lot, order, .. } => {
+                        // Worst score first: the ladder when the round opens, reversed.
+                        let ladder: Vec<SupplierIx> = state.lots()[lot.ix()]
+                            .ladder()
+                            .filter_map(|(_, seq)| state.bid(*seq))
+                            .map(|b| b.record.supplier)
+                            .collect();
+                        let worst_first: Vec<SupplierIx> = ladder.into_iter().rev().collect();
+                        assert_eq!(order, &worst_first, "seed {seed}: the round's order");
+                    }
+                    Event::TurnStarted {
+                        lot,
+                        round,
+                        supplier,
+                        ..
+                    } => {
+                        turns_seen += 1;
+                        assert!(*round <= rounds);
+                        let had = turns_per_round.entry((*lot, *round)).or_default();
+                        assert!(!had.contains(supplier), "seed {seed}: two turns in a round");
+                        had.push(*supplier);
+                    }
+                    _ => {}
+                }
+                state.apply(event);
+            }
+        }
+        for lot in replay.lots() {
+            assert!(
+                matches!(lot.phase, LotPhase::Awarded),
+                "seed {seed}: every lot ran to its award"
+            );
+            assert_eq!(lot.turns.as_ref().map(|t| t.round), Some(rounds));
+        }
+    }
+    assert!(turns_seen > 20, "turns ran: {turns_seen}");
 }
