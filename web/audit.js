@@ -154,6 +154,9 @@ const DICT = {
     opAward: '{lot} gunnen: {reason}',
     opApprove: 'verzoek #{request} goedkeuren',
     opDecline: 'verzoek #{request} afwijzen: {reason}',
+    opKeep: 'prijs behouden op {lot} (beëindigt de beurt)',
+    opInitialPrice: 'beginprijs van {supplier} op {lot}: {price}',
+    opInitialLines: 'beginprijs van {supplier} op {lot}: regelprijzen {lines}',
     evAuctionOpened: 'veiling geopend',
     evLotOpened: '{lot} geopend, sluit {deadline}',
     evLotScheduled: '{lot} opent {time}',
@@ -174,6 +177,12 @@ const DICT = {
     evAwarded: '{lot} gegund door {by} aan {winners}: {reason}',
     evAwardedNone: '{lot} afgesloten door {by} zonder winnaar: {reason}',
     evAuctionAwarded: 'alle percelen gegund',
+    evBidInitial: 'beginprijs #{bid} van {supplier} op {lot}: totaal {total}, score {score}',
+    evTurnRound: '{lot}: ronde {round} met beurten geopend, eerste beurt {time}; volgorde (slechtste score eerst): {order}',
+    evTurnStarted: '{lot}: beurt {turn} van ronde {round} voor {supplier}, tot {time}',
+    evTurnEndedKept: '{lot}: beurt {turn} van ronde {round} ({supplier}) voorbij, prijs behouden',
+    evTurnEndedBid: '{lot}: beurt {turn} van ronde {round} ({supplier}) voorbij met bod #{bid}',
+    bidInitial: 'beginprijs',
     actVoid: 'bod #{bid} ongeldig verklaren',
     actDisqualify: 'leverancier {supplier} uitsluiten',
     actTerminate: 'veiling beëindigen',
@@ -351,6 +360,9 @@ const DICT = {
     opAward: 'award {lot}: {reason}',
     opApprove: 'approve request #{request}',
     opDecline: 'decline request #{request}: {reason}',
+    opKeep: 'keep the price on {lot} (ends the turn)',
+    opInitialPrice: 'initial price of {supplier} on {lot}: {price}',
+    opInitialLines: 'initial price of {supplier} on {lot}: line prices {lines}',
     evAuctionOpened: 'auction opened',
     evLotOpened: '{lot} opened, closes {deadline}',
     evLotScheduled: '{lot} opens {time}',
@@ -371,6 +383,12 @@ const DICT = {
     evAwarded: '{lot} awarded by {by} to {winners}: {reason}',
     evAwardedNone: '{lot} awarded by {by} with no winner: {reason}',
     evAuctionAwarded: 'every lot awarded',
+    evBidInitial: 'initial price #{bid} of {supplier} on {lot}: total {total}, score {score}',
+    evTurnRound: '{lot}: round {round} of turns opened, first turn {time}; order (worst score first): {order}',
+    evTurnStarted: '{lot}: turn {turn} of round {round} for {supplier}, until {time}',
+    evTurnEndedKept: '{lot}: turn {turn} of round {round} ({supplier}) over, price kept',
+    evTurnEndedBid: '{lot}: turn {turn} of round {round} ({supplier}) over with bid #{bid}',
+    bidInitial: 'initial',
     actVoid: 'void bid #{bid}',
     actDisqualify: 'disqualify supplier {supplier}',
     actTerminate: 'terminate the auction',
@@ -505,6 +523,10 @@ function command(cmd) {
     case 'award': return t('opAward', v);
     case 'approve': return t('opApprove', v);
     case 'decline': return t('opDecline', v);
+    case 'keep': return t('opKeep', v);
+    case 'initial_bid':
+      if (Array.isArray(cmd.lines)) return t('opInitialLines', { ...v, lines: cmd.lines.map(money).join('; ') });
+      return t('opInitialPrice', { ...v, price: money(cmd.price) });
     default: return str(cmd);
   }
 }
@@ -526,7 +548,18 @@ function eventText(ev) {
     case 'auction_opened': return t('evAuctionOpened');
     case 'lot_opened': return t('evLotOpened', { ...v, deadline: time(ev.deadline) });
     case 'lot_scheduled': return t('evLotScheduled', { ...v, time: time(ev.opens_at) });
-    case 'bid_accepted': return t('evBidAccepted', { ...v, total: money(ev.total), score: score(ev.score) });
+    case 'bid_accepted':
+      return t(ev.client_bid_id === '' ? 'evBidInitial' : 'evBidAccepted', { ...v, total: money(ev.total), score: score(ev.score) });
+    case 'turn_round_opened': {
+      const order = Array.isArray(ev.order) ? ev.order.map(supplierName).join(', ') : t('none');
+      return t('evTurnRound', { ...v, round: str(ev.round), time: time(ev.starts_at), order });
+    }
+    case 'turn_started':
+      return t('evTurnStarted', { ...v, round: str(ev.round), turn: str(ev.turn), time: time(ev.ends_at) });
+    case 'turn_ended':
+      return ev.bid === null || ev.bid === undefined
+        ? t('evTurnEndedKept', { ...v, round: str(ev.round), turn: str(ev.turn) })
+        : t('evTurnEndedBid', { ...v, round: str(ev.round), turn: str(ev.turn) });
     case 'lot_extended':
       if (ev.cause === 'bid') {
         return t('evLotExtendedBid', { ...v, from: clock(ev.from), to: clock(ev.to), n: str(ev.extensions_used) });
@@ -1001,7 +1034,7 @@ function chart(l, sum) {
     if (d) g.append(s('path', { d, fill: 'none', stroke: colour, 'stroke-width': 2, class: 'step' }));
     for (const b of se.bids) {
       const xx = round(x(b.at)), yy = round(y(b.total));
-      const tip = `${supplierName(b.supplier)}, #${b.bid}, ${clock(b.at)}: ${money(b.total)}${b.voided ? ' — ' + t('bidVoided') : ''}`;
+      const tip = `${supplierName(b.supplier)}, #${b.bid}${b.initial ? ` (${t('bidInitial')})` : ''}, ${clock(b.at)}: ${money(b.total)}${b.voided ? ' — ' + t('bidVoided') : ''}`;
       const m = b.voided ? cross(xx, yy, colour) : marker(shape, xx, yy, colour);
       m.append(s('title', {}, tip));
       g.append(m);
@@ -1023,7 +1056,7 @@ function chart(l, sum) {
     h('td', { class: 'num' }, `#${b.bid}`),
     h('td', { class: 'num' }, money(b.total)),
     h('td', { class: 'num' }, score(b.score)),
-    h('td', {}, b.voided ? t('bidVoided') : t('bidValid'))));
+    h('td', {}, b.voided ? t('bidVoided') : t('bidValid'), b.initial ? ` (${t('bidInitial')})` : '')));
   const table = h('table', { class: 'data' },
     h('caption', {}, t('chartTableCaption', { lot: lotName(l.lot) })),
     h('thead', {}, h('tr', {},
@@ -1044,6 +1077,7 @@ function chart(l, sum) {
 
 function rankingTable(l) {
   const award = l.rankingSource === 'award';
+  const initial = new Set(l.bids.filter((b) => b.initial).map((b) => b.bid));
   const rows = l.ranking.map((w) => ({ ...w, src: award ? t('srcAward') : t('srcDerived') }));
   if (award) {
     // The rest of the standing ladder, below the winners, marked as derived.
@@ -1056,7 +1090,7 @@ function rankingTable(l) {
       h('th', { scope: 'row' }, supplierName(w.supplier)),
       h('td', { class: 'num' }, money(w.total)),
       h('td', { class: 'num' }, score(w.score)),
-      h('td', { class: 'num' }, `#${str(w.bid)}`),
+      h('td', { class: 'num' }, `#${str(w.bid)}`, initial.has(w.bid) ? ` (${t('bidInitial')})` : ''),
       h('td', {}, w.src)))
     : [h('tr', {}, h('td', { colspan: 6 }, t('rankingNone')))];
   const table = h('table', { class: 'ranking', 'data-testid': 'ranking-' + l.lot, 'data-source': l.rankingSource },

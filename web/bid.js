@@ -197,6 +197,46 @@ const DICT = {
     st_rounds: 'Veilen in rondes: u brengt per ronde één bod uit (een later bod in dezelfde ronde vervangt het eerdere) en verbetert daarmee uw bod van de vorige ronde. Uw positie en de beste score ziet u pas als de ronde sluit, tegelijk met iedereen.',
     round: 'Ronde',
     round_value: '{n}, sluit om {time}',
+    st_turns: 'Rondes met beurten: iedereen begint met de prijs van zijn inschrijving. In elke ronde krijgt elke bieder één eigen beurt, op volgorde van de slechtste score naar de beste (wie vooraan staat, is als laatste). In uw beurt verlaagt u uw prijs met minstens één stap, of u behoudt hem; buiten uw beurt kunt u niets doen. Na elke beurt ziet iedereen alle prijzen, zonder namen.',
+    turn_round: 'Ronde',
+    turn_round_value: '{round} van {rounds}',
+    published: 'Alle prijzen (beste eerst)',
+    published_score: '{total} (score {score})',
+    published_yours: 'uw prijs',
+    turn_yours: 'U bent aan de beurt tot {time}. Bied lager, of behoud uw prijs.',
+    turn_other_wait: 'Beurt {turn} van {turns} loopt, u bent {yours}.',
+    turn_other_done: 'Beurt {turn} van {turns} loopt; uw beurt in deze ronde (als {yours}) is voorbij.',
+    turn_other_none: 'Beurt {turn} van {turns} loopt; u heeft in deze ronde geen beurt.',
+    turn_pause: 'De ronde begint om {time}; u bent dan {yours} aan de beurt.',
+    turn_pause_none: 'De ronde begint om {time}; u heeft in deze ronde geen beurt.',
+    ordinal: '{n}e',
+    keep: 'Prijs behouden',
+    why_turn_wait: 'Het is niet uw beurt: bieden of uw prijs behouden kan pas in uw eigen beurt (u bent {yours} in deze ronde).',
+    why_turn_done: 'Het is niet uw beurt: u was in deze ronde al aan de beurt. In de volgende ronde krijgt u een nieuwe beurt.',
+    why_turn_last: 'Het is niet uw beurt: uw laatste beurt is voorbij.',
+    why_turn_none: 'Het is niet uw beurt: u heeft in deze ronde geen beurt.',
+    why_turn_pause: 'De ronde is nog niet begonnen: bieden of uw prijs behouden kan pas in uw eigen beurt (u bent {yours}).',
+    why_turn_pause_none: 'De ronde is nog niet begonnen, en u heeft in deze ronde geen beurt.',
+    timer_turn: 'Resterende tijd van deze beurt',
+    timer_pause: 'Tijd tot de ronde begint',
+    cd_turn_yours: 'uw beurt',
+    cd_turn_other: 'beurt {turn} van {turns}',
+    cd_turn_pause: 'pauze tussen de rondes',
+    ans_keep_pending: 'Prijs behouden: verzonden, wacht op antwoord…',
+    ans_kept: 'U heeft uw prijs van {amount} behouden; uw beurt is voorbij.',
+    ans_keep_lost: 'De verbinding viel weg voordat het antwoord op “prijs behouden” binnenkwam. Zodra de verbinding terug is, ziet u hierboven of uw beurt nog loopt.',
+    ans_keep_rejected: 'Prijs behouden geweigerd:',
+    ans_keep_error: 'Prijs behouden niet verwerkt:',
+    rej_not_your_turn: 'Het is niet uw beurt op kavel {lot}. U kunt alleen in uw eigen beurt bieden of uw prijs behouden; er is niets veranderd.',
+    rej_no_turns: 'Deze veiling heeft geen beurten, dus “prijs behouden” bestaat hier niet. Uw bod blijft staan tot u een nieuw bod doet.',
+    ev_turn_round: 'Kavel {lot}: ronde {round} begint om {time}; u bent {yours} aan de beurt.',
+    ev_turn_round_none: 'Kavel {lot}: ronde {round} begint om {time}; u heeft in deze ronde geen beurt.',
+    ev_turn_started_yours: 'Uw beurt in kavel {lot} is begonnen: bied lager of behoud uw prijs vóór {time}.',
+    ev_turn_started: 'Kavel {lot}: beurt {turn} van ronde {round} is begonnen.',
+    ev_turn_ended_yours_kept: 'Uw beurt in kavel {lot} is voorbij: uw prijs is behouden.',
+    ev_turn_ended_yours_bid: 'Uw beurt in kavel {lot} is voorbij: u heeft uw prijs verlaagd.',
+    ev_turn_ended_kept: 'Kavel {lot}: beurt {turn} is voorbij; de prijs is behouden.',
+    ev_turn_ended_bid: 'Kavel {lot}: beurt {turn} is voorbij; de prijs is verlaagd.',
     ev_message: 'Bericht van de veilingmeester: {text}',
     ev_terminated: 'De veiling is beëindigd. Reden: {reason}',
     ev_result_won: 'Kavel {lot} is gegund: u heeft gewonnen (eindpositie {rank}).',
@@ -400,6 +440,46 @@ const DICT = {
     st_rounds: 'Sealed rounds: you place one bid per round (a later bid in the same round replaces the earlier one), improving on your bid of the round before. You see your rank and the best score only when the round closes, at the same moment as everyone.',
     round: 'Round',
     round_value: '{n}, closes at {time}',
+    st_turns: 'Rounds with turns: everyone starts from the price of its submission. In each round every bidder gets one private turn, in order from the worst score to the best (the leader moves last). In your turn you lower your price by at least one step, or keep it; outside your turn you cannot do anything. After each turn everyone sees every price, without names.',
+    turn_round: 'Round',
+    turn_round_value: '{round} of {rounds}',
+    published: 'All prices (best first)',
+    published_score: '{total} (score {score})',
+    published_yours: 'your price',
+    turn_yours: 'It is your turn until {time}. Bid lower, or keep your price.',
+    turn_other_wait: 'Turn {turn} of {turns} is running; you are {yours}.',
+    turn_other_done: 'Turn {turn} of {turns} is running; your turn in this round ({yours}) is over.',
+    turn_other_none: 'Turn {turn} of {turns} is running; you have no turn in this round.',
+    turn_pause: 'The round starts at {time}; you will be {yours}.',
+    turn_pause_none: 'The round starts at {time}; you have no turn in this round.',
+    ordinal: '{n}th',
+    keep: 'Keep my price',
+    why_turn_wait: 'It is not your turn: you can bid or keep your price only in your own turn (you are {yours} in this round).',
+    why_turn_done: 'It is not your turn: you already had your turn in this round. You get a new turn in the next round.',
+    why_turn_last: 'It is not your turn: your last turn is over.',
+    why_turn_none: 'It is not your turn: you have no turn in this round.',
+    why_turn_pause: 'The round has not started yet: you can bid or keep your price only in your own turn (you are {yours}).',
+    why_turn_pause_none: 'The round has not started yet, and you have no turn in this round.',
+    timer_turn: 'Time left in this turn',
+    timer_pause: 'Time until the round starts',
+    cd_turn_yours: 'your turn',
+    cd_turn_other: 'turn {turn} of {turns}',
+    cd_turn_pause: 'pause between rounds',
+    ans_keep_pending: 'Keep my price: sent, waiting for the answer…',
+    ans_kept: 'You kept your price of {amount}; your turn is over.',
+    ans_keep_lost: 'The connection dropped before the answer to “keep my price” arrived. As soon as the connection is back, you see above whether your turn is still running.',
+    ans_keep_rejected: 'Keep my price refused:',
+    ans_keep_error: 'Keep my price not processed:',
+    rej_not_your_turn: 'It is not your turn on lot {lot}. You can bid or keep your price only in your own turn; nothing changed.',
+    rej_no_turns: 'This auction has no turns, so “keep my price” does not exist here. Your bid stands until you place a new one.',
+    ev_turn_round: 'Lot {lot}: round {round} starts at {time}; you are {yours}.',
+    ev_turn_round_none: 'Lot {lot}: round {round} starts at {time}; you have no turn in this round.',
+    ev_turn_started_yours: 'Your turn on lot {lot} has started: bid lower or keep your price before {time}.',
+    ev_turn_started: 'Lot {lot}: turn {turn} of round {round} has started.',
+    ev_turn_ended_yours_kept: 'Your turn on lot {lot} is over: your price was kept.',
+    ev_turn_ended_yours_bid: 'Your turn on lot {lot} is over: you lowered your price.',
+    ev_turn_ended_kept: 'Lot {lot}: turn {turn} is over; the price was kept.',
+    ev_turn_ended_bid: 'Lot {lot}: turn {turn} is over; the price was lowered.',
     ev_message: 'Message from the auctioneer: {text}',
     ev_terminated: 'The auction was terminated. Reason: {reason}',
     ev_result_won: 'Lot {lot} was awarded: you won (final rank {rank}).',
@@ -483,6 +563,53 @@ function when(ms) {
 function duration(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
   return s < 60 ? t('dur_s', { s }) : t('dur_ms', { m: Math.floor(s / 60), s: s % 60 });
+}
+
+/** "3e" / "3rd": a bidder's place in a round's order. */
+function ordinal(n) {
+  if (typeof n !== 'number') return t('none');
+  if (lang !== 'en') return t('ordinal', { n });
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
+/** Turn-based rounds: the lot's `turn` while it is open (null otherwise, or in other formats). */
+function turnOf(lot) {
+  const turn = lot && lot.phase === 'open' && lot.turn && typeof lot.turn === 'object' ? lot.turn : null;
+  return turn && typeof turn.round === 'number' ? turn : null;
+}
+
+/** Turn-based rounds: it is this supplier's turn on the lot now (the snapshot says so). */
+function myTurnNow(lot) {
+  return !!(turnOf(lot) && lot.your_turn_now === true);
+}
+
+/** Turn-based rounds: where the turns stand, in words ({text, yours}); null without turns. */
+function turnText(lot) {
+  const turn = turnOf(lot);
+  if (!turn) return null;
+  const mine = typeof lot.your_turn === 'number' ? lot.your_turn : null;
+  if (typeof turn.turn !== 'number') {
+    return { yours: false, text: t(mine ? 'turn_pause' : 'turn_pause_none', { time: when(turn.starts_at), yours: ordinal(mine) }) };
+  }
+  if (myTurnNow(lot)) return { yours: true, text: t('turn_yours', { time: when(turn.ends_at) }) };
+  const vars = { turn: turn.turn, turns: turn.turns, yours: ordinal(mine) };
+  if (mine === null) return { yours: false, text: t('turn_other_none', vars) };
+  return { yours: false, text: t(mine > turn.turn ? 'turn_other_wait' : 'turn_other_done', vars) };
+}
+
+/** Turn-based rounds: why bidding and keeping are disabled now ('' when it is your turn). */
+function turnWhy(lot) {
+  const turn = turnOf(lot);
+  if (!turn || myTurnNow(lot)) return '';
+  const mine = typeof lot.your_turn === 'number' ? lot.your_turn : null;
+  if (typeof turn.turn !== 'number') {
+    return mine ? t('why_turn_pause', { yours: ordinal(mine) }) : t('why_turn_pause_none');
+  }
+  if (mine === null) return t('why_turn_none');
+  if (mine > turn.turn) return t('why_turn_wait', { yours: ordinal(mine) });
+  return t(turn.round < turn.rounds ? 'why_turn_done' : 'why_turn_last');
 }
 
 function lotName(id) {
@@ -587,8 +714,9 @@ function buildLot(lot) {
   ui.deadline = el('div', { class: 'countdown', role: 'timer', 'data-testid': 'deadline', 'data-state': 'scheduled' },
     ui.cdTime, ui.cdText);
   ui.deadlineAt = el('span', { 'data-testid': 'deadline-at' });
+  ui.timerLabel = el('p', { class: 'timer-label' }, t('time_left'));
   const timer = el('div', { class: 'timer' },
-    el('p', { class: 'timer-label' }, L('time_left')),
+    ui.timerLabel,
     ui.deadline,
     el('p', {}, L('closing_time'), ' ', ui.deadlineAt));
 
@@ -608,24 +736,31 @@ function buildLot(lot) {
   ui.nextPrice = el('dd', { 'data-testid': 'next-price-at' });
   // Sealed rounds: the round running and when it closes.
   ui.round = el('dd', { 'data-testid': 'round' });
+  // Turn-based rounds: the round ("2 van 3"), and every published price, best first.
+  ui.turnRound = el('dd', { 'data-testid': 'turn-round' });
+  ui.published = el('ol', { class: 'published', 'data-testid': 'published' });
   // The rows in order; those without a value (best score, bidder count when the auction does
   // not show them) are left out of the page altogether.
   ui.factRows = [
     ['offered', el('dt', {}, L('offered')), ui.offered],
     ['next', el('dt', {}, L('next_price')), ui.nextPrice],
     ['round', el('dt', {}, L('round')), ui.round],
+    ['turn_round', el('dt', {}, L('turn_round')), ui.turnRound],
     ['own', el('dt', {}, L('own_bid')), ui.ownBid],
     ['lines', ui.ownLinesDt, ui.ownLinesDd],
     ['score', el('dt', {}, L('own_score')), el('dd', {}, ui.ownScore, ' ', ui.scoreHint)],
     ['rank', el('dt', {}, L('rank')), ui.rank],
     ['best', ui.bestDt, ui.best],
     ['count', ui.countDt, ui.count],
+    ['published', el('dt', {}, L('published')), el('dd', {}, ui.published)],
   ];
   ui.facts = el('dl', { class: 'facts' });
   const facts = ui.facts;
 
   ui.ext = el('div', { class: 'extension-notice', 'data-testid': 'extension-notice', 'aria-live': 'polite' });
   ui.note = el('div', { class: 'lot-notice', 'data-testid': 'lot-notice', 'aria-live': 'polite' });
+  // Turn-based rounds: whose turn it is, in neutral words (announced through the messages).
+  ui.turn = el('p', { class: 'turn-status', 'data-testid': 'turn-status', hidden: true });
 
   ui.max = el('p', { class: 'admissible', id: maxId, 'data-testid': 'max-admissible' });
   ui.min = el('p', { class: 'admissible-min', 'data-testid': 'min-admissible' });
@@ -633,6 +768,11 @@ function buildLot(lot) {
   // The bid form.
   ui.submit = el('button', { type: 'submit', 'data-testid': 'bid-submit', 'aria-describedby': whyId }, L('submit'));
   ui.why = el('p', { class: 'submit-why', id: whyId });
+  // Turn-based rounds: keep the standing price, which ends the turn.
+  ui.keep = el('button', {
+    type: 'button', class: 'secondary keep', 'data-testid': 'keep', 'aria-describedby': whyId, hidden: true,
+  }, L('keep'));
+  ui.keep.addEventListener('click', () => sendKeep(ui));
   let fields;
   if (ui.hasLines) {
     const rows = lot.lines.map((line) => {
@@ -669,7 +809,7 @@ function buildLot(lot) {
     fields = [
       ui.linesWrap,
       el('p', {}, L('total_label'), ' ', ui.total),
-      el('div', { class: 'row' }, ui.submit),
+      el('div', { class: 'row' }, ui.submit, ui.keep),
     ];
     ui.allInputs = ui.lineInputs.map((x) => x.input);
   } else {
@@ -682,7 +822,7 @@ function buildLot(lot) {
     ui.hint = el('p', { class: 'muted', id: hintId });
     fields = [
       el('label', { for: inputId }, L('bid_input_label')),
-      el('div', { class: 'row' }, ui.input, ui.submit),
+      el('div', { class: 'row' }, ui.input, ui.submit, ui.keep),
       ui.hint,
     ];
     ui.allInputs = [ui.input];
@@ -698,7 +838,7 @@ function buildLot(lot) {
   ui.receipt = el('p', { class: 'receipt', 'data-testid': 'receipt' });
 
   ui.root = el('section', { class: 'card lot', 'data-testid': `lot-${id}`, 'data-phase': lot.phase, 'aria-labelledby': hId },
-    head, el('div', { class: 'lot-grid' }, timer, facts), ui.ext, ui.note, ui.form, ui.answer, ui.receipt);
+    head, el('div', { class: 'lot-grid' }, timer, facts), ui.turn, ui.ext, ui.note, ui.form, ui.answer, ui.receipt);
   return ui;
 }
 
@@ -752,6 +892,7 @@ function renderBanner() {
   if (welcome?.format === 'dutch') add('warn', 'st_dutch');
   if (welcome?.format === 'japanese') add('warn', 'st_japanese');
   if (welcome?.format === 'sealed_rounds') add('warn', 'st_rounds');
+  if (welcome?.format === 'turns') add('warn', 'st_turns');
   switch (snap.phase) {
     case 'scheduled': add('warn', 'st_scheduled'); break;
     case 'paused': add('warn', 'st_paused', pauseReason); break;
@@ -821,9 +962,12 @@ function renderLot(ui, lot) {
   const showRound = typeof lot.round === 'number';
   setText(ui.round, showRound
     ? t('round_value', { n: lot.round, time: when(lot.round_ends_at) }) : '');
+  const turn = turnOf(lot);
+  setText(ui.turnRound, turn ? t('turn_round_value', { round: turn.round, rounds: turn.rounds }) : '');
+  const showPublished = renderPublished(ui, lot);
   const shown = {
     lines: !!lines, best: showBest, count: showCount, offered: !!offered, next: showNext,
-    round: showRound,
+    round: showRound, turn_round: !!turn, published: showPublished,
   };
   const rows = ui.factRows.filter(([k]) => shown[k] ?? true);
   const factsSig = rows.map(([k]) => k).join();
@@ -857,6 +1001,7 @@ function renderLot(ui, lot) {
   const connected = session && session.status === 'open';
   let why = '';
   let block = false;
+  const notMyTurn = turnWhy(lot); // turn-based rounds: bidding waits for one's own turn
   if (!connected) { why = t('why_disconnected'); block = true; }
   else if (busy.has(lot.lot)) { why = t('why_busy'); block = true; }
   else if (snap.disqualified) why = t('hint_disqualified');
@@ -864,7 +1009,17 @@ function renderLot(ui, lot) {
   else if (ENDED.has(lot.phase) || snap.phase === 'terminated') why = t('hint_closed');
   else if (lot.phase === 'scheduled' || snap.phase === 'scheduled') why = t('hint_scheduled');
   else if (lot.paused || snap.phase === 'paused') why = t('hint_paused');
+  else if (notMyTurn) { why = notMyTurn; block = true; }
   ui.submit.disabled = block;
+  // Turn-based rounds: "keep my price", only in one's own turn.
+  ui.keep.hidden = welcome?.format !== 'turns';
+  ui.keep.disabled = block || !myTurnNow(lot) || !!lot.paused || snap.phase === 'paused';
+  const tt = lot.admitted === false ? null : turnText(lot);
+  ui.turn.hidden = !tt;
+  setText(ui.turn, tt ? tt.text : '');
+  ui.turn.className = `turn-status notice ${tt?.yours ? 'ok' : 'neutral'}`;
+  ui.turn.dataset.yours = tt?.yours ? 'true' : 'false';
+  ui.root.dataset.yourTurn = myTurnNow(lot) ? 'true' : 'false';
   setText(ui.why, why);
   ui.why.className = `submit-why${block && !connected ? ' bad' : ''}`;
 
@@ -873,6 +1028,27 @@ function renderLot(ui, lot) {
   renderAnswer(ui);
   renderReceipt(ui);
   renderCountdown(ui, lot);
+}
+
+/** Turn-based rounds: every published price, best first, one's own marked; false if none. */
+function renderPublished(ui, lot) {
+  const list = lot.phase === 'open' && Array.isArray(lot.published) ? lot.published : [];
+  let own = -1;
+  if (lot.standing) {
+    own = list.findIndex((p) => decCmp(p.total, lot.standing.total) === 0
+      && decCmp(p.score, lot.standing.score) === 0);
+  }
+  const sig = `${lang}:${own}:${list.map((p) => `${p.total}/${p.score}`).join(',')}`;
+  if (ui.published.dataset.sig !== sig) {
+    ui.published.dataset.sig = sig;
+    ui.published.replaceChildren(...list.map((p, i) => {
+      const text = decCmp(p.total, p.score) === 0 ? money(p.total)
+        : t('published_score', { total: money(p.total), score: number(p.score) });
+      return el('li', { 'data-own': i === own ? 'true' : null, class: i === own ? 'own' : null },
+        text, i === own ? el('strong', {}, ` — ${t('published_yours')}`) : '');
+    }));
+  }
+  return list.length > 0;
 }
 
 function renderLiveTotal(ui) {
@@ -902,6 +1078,12 @@ function renderLiveTotal(ui) {
 function renderCountdown(ui, lot) {
   const now = session ? session.serverNow() : Date.now();
   const connected = session && session.status === 'open';
+  // Turn-based rounds: count to the end of the running turn, or of the pause before a round.
+  const turn = turnOf(lot);
+  const turnEnd = turn ? (typeof turn.turn === 'number' ? turn.ends_at : turn.starts_at) : null;
+  const target = typeof turnEnd === 'number' ? turnEnd : lot.deadline;
+  setText(ui.timerLabel, t(!turn ? 'time_left' : typeof turn.turn === 'number' ? 'timer_turn' : 'timer_pause'));
+  ui.deadline.dataset.target = turn ? (typeof turn.turn === 'number' ? 'turn' : 'pause') : 'deadline';
   let state;
   let time = '';
   let text = '';
@@ -916,16 +1098,19 @@ function renderCountdown(ui, lot) {
     } else text = t('cd_scheduled');
   } else if (!connected) {
     state = 'disconnected';
-    time = fmtCountdown(lot.deadline - now);
+    time = fmtCountdown(target - now);
     text = t('cd_disconnected');
   } else if (lot.paused || snap.phase === 'paused') {
     state = 'paused';
-    time = fmtCountdown(lot.deadline - (pausedAt ?? now));
+    time = fmtCountdown(target - (pausedAt ?? now));
     text = t('cd_paused');
   } else {
     state = 'running';
-    time = fmtCountdown(lot.deadline - now);
-    if (lot.deadline - now <= 0) text = t('cd_closing');
+    time = fmtCountdown(target - now);
+    if (turn) {
+      text = typeof turn.turn !== 'number' ? t('cd_turn_pause')
+        : myTurnNow(lot) ? t('cd_turn_yours') : t('cd_turn_other', { turn: turn.turn, turns: turn.turns });
+    } else if (lot.deadline - now <= 0) text = t('cd_closing');
   }
   if (ui.deadline.dataset.state !== state) {
     ui.deadline.dataset.state = state;
@@ -998,9 +1183,15 @@ function answerView(a) {
       return { kind: 'accepted', cls: 'ok', text: parts.join(' ') };
     }
     case 'rejected':
-      return { kind: 'rejected', cls: 'bad', text: `${t('ans_rejected')} ${rejectionText(m, a.entry)} ${t('ans_logged', { seq: m.seq })}` };
+      return { kind: 'rejected', cls: 'bad', text: `${t(a.entry?.keep ? 'ans_keep_rejected' : 'ans_rejected')} ${rejectionText(m, a.entry)} ${t('ans_logged', { seq: m.seq })}` };
     case 'error':
-      return { kind: 'error', cls: 'bad', text: `${t('ans_error')} ${errorText(m)}` };
+      return { kind: 'error', cls: 'bad', text: `${t(a.entry?.keep ? 'ans_keep_error' : 'ans_error')} ${errorText(m)}` };
+    case 'keep_pending':
+      return { kind: 'pending', cls: 'warn', text: t('ans_keep_pending') };
+    case 'keep_lost':
+      return { kind: 'pending', cls: 'warn', text: t('ans_keep_lost') };
+    case 'kept':
+      return { kind: 'kept', cls: 'ok', text: t('ans_kept', { amount: money(a.entry.total) }) };
     default:
       return null;
   }
@@ -1069,6 +1260,17 @@ function eventText(e) {
       return m.yours ? t('ev_voided_yours', { lot, bid: m.bid ?? '?', reason: m.reason ?? '' }) : t('ev_voided_other', { lot });
     case 'disqualified': return t('ev_disqualified', { reason: m.reason });
     case 'dropped': return t('ev_dropped', { lot, step: m.step });
+    case 'turn': {
+      const v = { lot, round: m.round, turn: m.turn, yours: ordinal(m.your_turn) };
+      if (m.phase === 'round_opened') {
+        return t(typeof m.your_turn === 'number' ? 'ev_turn_round' : 'ev_turn_round_none', { ...v, time: when(m.starts_at) });
+      }
+      if (m.phase === 'started') return t(m.yours ? 'ev_turn_started_yours' : 'ev_turn_started', { ...v, time: when(m.ends_at) });
+      if (m.phase === 'ended') {
+        return t(`ev_turn_ended_${m.yours ? 'yours_' : ''}${m.kept ? 'kept' : 'bid'}`, v);
+      }
+      return '';
+    }
     case 'message': return t('ev_message', { text: m.text });
     case 'terminated': return t('ev_terminated', { reason: m.reason });
     case 'result':
@@ -1092,10 +1294,12 @@ function renderEvents() {
   for (const e of events) {
     if (have.has(e.key)) break;
     const bad = ['terminated', 'disqualified', 'dropped'].includes(e.msg.type) || (e.msg.type === 'bid_voided' && e.msg.yours);
+    const yourTurn = e.msg.type === 'turn' && e.msg.phase === 'started' && e.msg.yours === true;
     fresh.push(el('li', {
       'data-key': e.key,
       'data-type': e.msg.type,
-      class: e.msg.type === 'message' ? 'from-auctioneer' : bad ? 'bad' : null,
+      'data-yours': yourTurn ? 'true' : null,
+      class: e.msg.type === 'message' ? 'from-auctioneer' : bad ? 'bad' : yourTurn ? 'your-turn' : null,
     }, el('span', { class: 'when' }, when(e.msg.at)), eventText(e)));
   }
   list.prepend(...fresh);
@@ -1287,6 +1491,35 @@ function handleAnswer(entry, m) {
   renderLotNow(entry.lot);
 }
 
+/** Turn-based rounds: keep the standing price, which ends the turn (no receipt: not a bid). */
+async function sendKeep(ui) {
+  const lot = lotOf(ui.id);
+  if (!lot || busy.has(ui.id)) return;
+  if (!session || session.status !== 'open') {
+    answers.set(ui.id, { kind: 'not_sent' });
+    renderAnswer(ui);
+    return;
+  }
+  const entry = { lot: ui.id, keep: true, total: lot.standing?.total ?? null, sentAt: session.serverNow() };
+  busy.set(ui.id, entry);
+  answers.set(ui.id, { kind: 'keep_pending', entry });
+  renderLotNow(ui.id);
+  let m;
+  try {
+    m = await session.request({ type: 'keep', lot: ui.id });
+  } catch (e) {
+    busy.delete(ui.id);
+    answers.set(ui.id, { kind: e && e.message === 'disconnected' ? 'keep_lost' : 'not_sent', entry });
+    renderLotNow(ui.id);
+    return;
+  }
+  busy.delete(ui.id);
+  if (m.type === 'done') answers.set(ui.id, { kind: 'kept', msg: m, entry });
+  else if (m.type === 'rejected') answers.set(ui.id, { kind: 'rejected', msg: m, entry });
+  else answers.set(ui.id, { kind: 'error', msg: m, entry });
+  renderLotNow(ui.id);
+}
+
 function addReceipt(entry, m) {
   if (!m.receipt || receipts.some((r) => r.seq === m.receipt.seq)) return;
   receipts.unshift({
@@ -1368,7 +1601,8 @@ function applySnapshot(state, seq) {
 }
 
 function addEvent(msg) {
-  const key = `${msg.seq}:${msg.type}:${msg.lot ?? ''}`;
+  // One input can give several turn notices on a lot (a turn ended, the next started).
+  const key = `${msg.seq}:${msg.type}:${msg.lot ?? ''}${msg.type === 'turn' ? `:${msg.phase}` : ''}`;
   if (events.some((e) => e.key === key)) return;
   events.unshift({ key, msg });
   if (events.length > EVENTS_MAX) events.length = EVENTS_MAX;
@@ -1396,10 +1630,13 @@ function onMessage(m) {
       return;
     case 'phase': case 'extended': case 'paused': case 'resumed': case 'bid_voided':
     case 'disqualified': case 'message': case 'terminated': case 'result': case 'dropped':
+    case 'turn':
       break;
     default:
       return;
   }
+  // Turn notices of a lot one is not admitted to say nothing to this supplier.
+  if (m.type === 'turn' && lotOf(m.lot)?.admitted === false) return;
   addEvent(m);
   if (m.type === 'extended') extensions.set(m.lot, m);
   if (m.type === 'paused') { pausedAt = m.at; pauseReason = m.reason; }

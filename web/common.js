@@ -518,7 +518,8 @@ export class Session {
 
 const NOTICES = new Set([
   'phase', 'extended', 'paused', 'resumed', 'bid_voided', 'disqualified', 'message',
-  'terminated', 'result', 'bid', 'request', 'request_settled',
+  'terminated', 'result', 'bid', 'request', 'request_settled', 'price', 'round', 'dropped',
+  'turn',
 ]);
 
 /** A notice (as opposed to an answer or a snapshot): carries the seq of its input. */

@@ -117,6 +117,22 @@ const DICT = {
     'ev.dropped': 'Bieder {supplier} is uit perceel {lot}: stap {step} niet bevestigd.',
     'ev.roundOpen': 'Perceel {lot}: ronde {n} geopend, sluit om {time}.',
     'ev.roundClosed': 'Perceel {lot}: ronde {n} gesloten; de biedingen zijn geopend.',
+    turnRoundLabel: 'Ronde (beurten)',
+    turnRoundValue: '{round} van {rounds}',
+    turnNowLabel: 'Beurt',
+    turnNow: '{turn} van {turns}: {who}, tot {time}',
+    turnNowUnknown: '{turn} van {turns}, tot {time}',
+    turnPause: 'pauze; de ronde begint om {time}',
+    turnLeft: 'nog {time}',
+    turnOrderLabel: 'Volgorde (slechtste score eerst)',
+    turnOrderUnknown: 'bekend vanaf de volgende ronde (deze ronde begon vóór het aanmelden)',
+    turnOrderNow: 'nu aan de beurt',
+    turnOrderDone: 'geweest',
+    'ev.turnRound': 'Perceel {lot}: ronde {round} geopend, eerste beurt om {time}; volgorde (slechtste score eerst): {order}.',
+    'ev.turnStarted': 'Perceel {lot}: beurt {turn} van ronde {round} voor {who}, tot {time}.',
+    'ev.turnEndedKept': 'Perceel {lot}: beurt {turn} van {who} voorbij; prijs behouden.',
+    'ev.turnEndedBid': 'Perceel {lot}: beurt {turn} van {who} voorbij met bod #{bid}.',
+    'ev.turnEndedLower': 'Perceel {lot}: beurt {turn} van {who} voorbij; prijs verlaagd.',
     ladderSealed: 'Gesloten inschrijving: de biedingen ({n} ontvangen) worden bij de sluiting geopend.',
     ladderSealedObserver: 'Gesloten inschrijving: de biedingen worden bij de sluiting geopend.',
     colRank: 'Rang',
@@ -320,6 +336,22 @@ const DICT = {
     'ev.dropped': 'Bidder {supplier} is out of lot {lot}: step {step} not confirmed.',
     'ev.roundOpen': 'Lot {lot}: round {n} opened, closes at {time}.',
     'ev.roundClosed': 'Lot {lot}: round {n} closed; its bids are opened.',
+    turnRoundLabel: 'Round (turns)',
+    turnRoundValue: '{round} of {rounds}',
+    turnNowLabel: 'Turn',
+    turnNow: '{turn} of {turns}: {who}, until {time}',
+    turnNowUnknown: '{turn} of {turns}, until {time}',
+    turnPause: 'pause; the round starts at {time}',
+    turnLeft: '{time} left',
+    turnOrderLabel: 'Order (worst score first)',
+    turnOrderUnknown: 'known from the next round (this round started before you signed in)',
+    turnOrderNow: 'turn now',
+    turnOrderDone: 'done',
+    'ev.turnRound': 'Lot {lot}: round {round} opened, first turn at {time}; order (worst score first): {order}.',
+    'ev.turnStarted': 'Lot {lot}: turn {turn} of round {round} for {who}, until {time}.',
+    'ev.turnEndedKept': 'Lot {lot}: turn {turn} of {who} over; price kept.',
+    'ev.turnEndedBid': 'Lot {lot}: turn {turn} of {who} over with bid #{bid}.',
+    'ev.turnEndedLower': 'Lot {lot}: turn {turn} of {who} over; price lowered.',
     ladderSealed: 'Sealed bid: the bids ({n} received) are opened at the close.',
     ladderSealedObserver: 'Sealed bid: the bids are opened at the close.',
     colRank: 'Rank',
@@ -451,6 +483,9 @@ const S = {
   wasOpen: false,
   renderTimer: null,
   lastRender: 0,
+  // Turn-based rounds, per lot, from the turn notices (the snapshot has the round and the turn's
+  // number, not the order): {round, order: [ids or aliases] | null, turn, who}.
+  turns: new Map(),
 };
 
 
@@ -612,6 +647,7 @@ function resetView() {
   S.pausedAt = null;
   S.lastPausedNoticeAt = null;
   S.bids.clear();
+  S.turns.clear();
   S.feed = [];
   S.answer = null;
   S.everOpen = false;
@@ -717,7 +753,38 @@ function onMessage(m) {
   onNotice(m);
 }
 
+/** Turn-based rounds: remember the order and whose turn it is, from a `turn` notice. */
+function noteTurn(m) {
+  if (typeof m.lot !== 'string' || typeof m.round !== 'number') return;
+  let tt = S.turns.get(m.lot);
+  if (m.phase === 'round_opened' || !tt || tt.round !== m.round) {
+    tt = { round: m.round, order: null, turn: null, who: null };
+    S.turns.set(m.lot, tt);
+  }
+  if (m.phase === 'round_opened' && Array.isArray(m.order)) tt.order = m.order.map(String);
+  if (m.phase === 'started' && typeof m.turn === 'number') {
+    tt.turn = m.turn;
+    tt.who = m.supplier ?? m.alias ?? null;
+  }
+}
+
+/** Turn-based rounds: who has turn `k` of the lot's round (null: not known on this page). */
+function turnHolder(lotId, round, k) {
+  const tt = S.turns.get(lotId);
+  if (!tt || tt.round !== round || typeof k !== 'number') return null;
+  if (Array.isArray(tt.order) && tt.order[k - 1] !== undefined) return tt.order[k - 1];
+  return tt.turn === k ? tt.who : null;
+}
+
+function whoLabel(id) {
+  return isObserver() ? String(id) : supplierLabel(id);
+}
+
 function onNotice(m) {
+  if (m.type === 'turn') {
+    noteTurn(m);
+    scheduleRender();
+  }
   if (m.type === 'bid' && typeof m.seq === 'number' && m.supplier) {
     S.bids.set(m.seq, { lot: m.lot, supplier: m.supplier, total: m.total });
   }
@@ -931,7 +998,14 @@ function lotSection(lot) {
           el('span', { class: 'bids-text' }))),
       el('div', { class: 'fact' }, el('dt', { class: 'ceiling-label' }), el('dd', { class: 'ceiling' })),
       el('div', { class: 'fact offered-fact' }, el('dt', { class: 'offered-label' }),
-        el('dd', { class: 'offered', 'data-testid': 'offered-price' }))),
+        el('dd', { class: 'offered', 'data-testid': 'offered-price' })),
+      el('div', { class: 'fact turn-fact', hidden: true }, el('dt', { class: 'turn-round-label' }),
+        el('dd', { class: 'turn-round', 'data-testid': 'turn-round' })),
+      el('div', { class: 'fact turn-fact turn-now-fact', hidden: true }, el('dt', { class: 'turn-now-label' }),
+        el('dd', {}, el('span', { class: 'turn-now', 'data-testid': 'turn-now' }), ' ',
+          el('span', { class: 'turn-left muted' }))),
+      el('div', { class: 'fact turn-fact turn-order-fact', hidden: true }, el('dt', { class: 'turn-order-label' }),
+        el('dd', {}, el('ol', { class: 'turn-order', 'data-testid': 'turn-order' })))),
     el('div', { class: 'lot-controls' }, el('div', { class: 'row' },
       el('div', {},
         el('label', { for: extId, class: 'extend-label' }),
@@ -1002,6 +1076,7 @@ function renderLot(lot) {
   q('.offered-label').textContent = t('offeredPrice');
   q('.offered').textContent = offered ? fmtMoney(offered) : '';
   q('.ceiling').textContent = fmtMoney(lot.ceiling);
+  renderTurn(sec, lot);
 
   // Controls.
   q('.extend-label').textContent = t('extendLabel');
@@ -1035,6 +1110,48 @@ function renderLot(lot) {
   }
 
   renderLadder(sec, lot);
+}
+
+/** Turn-based rounds: the round, whose turn it is and until when, and the round's order. */
+function renderTurn(sec, lot) {
+  const q = (sel) => sec.querySelector(sel);
+  const turn = lot.phase === 'open' && lot.turn && typeof lot.turn === 'object' ? lot.turn : null;
+  for (const f of sec.querySelectorAll('.turn-fact')) f.hidden = !turn;
+  const nowDd = q('.turn-now');
+  if (!turn) {
+    nowDd.removeAttribute('data-supplier');
+    return;
+  }
+  q('.turn-round-label').textContent = t('turnRoundLabel');
+  q('.turn-round').textContent = t('turnRoundValue', { round: turn.round, rounds: turn.rounds });
+  q('.turn-now-label').textContent = t('turnNowLabel');
+  const running = typeof turn.turn === 'number';
+  const holder = running ? turnHolder(lot.lot, turn.round, turn.turn) : null;
+  if (!running) nowDd.textContent = t('turnPause', { time: fmtClock(turn.starts_at) });
+  else if (holder !== null) {
+    nowDd.textContent = t('turnNow', { turn: turn.turn, turns: turn.turns, who: whoLabel(holder), time: fmtClock(turn.ends_at) });
+  } else nowDd.textContent = t('turnNowUnknown', { turn: turn.turn, turns: turn.turns, time: fmtClock(turn.ends_at) });
+  if (holder !== null) nowDd.dataset.supplier = holder;
+  else nowDd.removeAttribute('data-supplier');
+  q('.turn-order-label').textContent = t('turnOrderLabel');
+  const tt = S.turns.get(lot.lot);
+  const order = tt && tt.round === turn.round && Array.isArray(tt.order) ? tt.order : null;
+  const list = q('.turn-order');
+  const k = running ? turn.turn : 0;
+  const sig = `${getLang()}|${turn.round}|${k}|${order ? order.join(',') : '?'}`;
+  if (list.dataset.sig === sig) return;
+  list.dataset.sig = sig;
+  if (!order) {
+    list.replaceChildren(el('li', { class: 'muted unknown' }, t('turnOrderUnknown')));
+    return;
+  }
+  list.replaceChildren(...order.map((id, i) => {
+    const state = i + 1 < k ? 'done' : i + 1 === k ? 'now' : 'waiting';
+    return el('li', { class: `turn-${state}`, 'data-supplier': id, 'data-state': state },
+      el('span', { class: 'mono' }, id),
+      state === 'now' ? el('strong', {}, ` — ${t('turnOrderNow')}`)
+        : state === 'done' ? el('span', { class: 'muted' }, ` (${t('turnOrderDone')})`) : null);
+  }));
 }
 
 function winnerText(w) {
@@ -1188,6 +1305,14 @@ function tick() {
     cd.classList.toggle('closed', state === 'closed');
     const noteText = tOpt(`note.${state}`);
     if (note.textContent !== noteText) note.textContent = noteText;
+    // Turn-based rounds: the time left in the running turn (or the pause).
+    const left = sec.querySelector('.turn-left');
+    const turn = lot.phase === 'open' && lot.turn && typeof lot.turn === 'object' ? lot.turn : null;
+    const end = turn ? (typeof turn.turn === 'number' ? turn.ends_at : turn.starts_at) : null;
+    const frozen = lot.paused || S.snap.phase === 'paused';
+    const leftText = typeof end === 'number'
+      ? t('turnLeft', { time: fmtCountdown(end - (frozen ? (S.pausedAt ?? now) : now)) }) : '';
+    if (left && left.textContent !== leftText) left.textContent = leftText;
   }
 }
 
@@ -1472,6 +1597,20 @@ function feedText(entry) {
       return m.phase === 'open'
         ? t('ev.roundOpen', { lot: m.lot, n: m.round, time: fmtClock(m.ends_at) })
         : t('ev.roundClosed', { lot: m.lot, n: m.round });
+    case 'turn': {
+      const whoTurn = m.supplier !== undefined || m.alias !== undefined ? who(m) : '?';
+      if (m.phase === 'round_opened') {
+        const order = Array.isArray(m.order) ? m.order.map((x) => (isObserver() ? String(x) : supplierLabel(x))).join(', ') : '?';
+        return t('ev.turnRound', { lot: m.lot, round: m.round, time: fmtClock(m.starts_at), order });
+      }
+      if (m.phase === 'started') {
+        return t('ev.turnStarted', { lot: m.lot, turn: m.turn, round: m.round, who: whoTurn, time: fmtClock(m.ends_at) });
+      }
+      if (m.kept) return t('ev.turnEndedKept', { lot: m.lot, turn: m.turn, who: whoTurn });
+      return typeof m.bid === 'number'
+        ? t('ev.turnEndedBid', { lot: m.lot, turn: m.turn, who: whoTurn, bid: m.bid })
+        : t('ev.turnEndedLower', { lot: m.lot, turn: m.turn, who: whoTurn });
+    }
     case 'request_settled':
       return m.approved
         ? t('ev.approved', { n: m.request, by: m.by })

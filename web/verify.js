@@ -945,6 +945,7 @@ export function configInfo(text) {
 const LOT_EVENTS = new Set([
   'lot_opened', 'lot_scheduled', 'bid_accepted', 'lot_extended', 'lot_closed', 'bid_voided', 'lot_awarded',
   'price_offered', 'bidder_dropped', 'round_opened', 'round_closed',
+  'turn_round_opened', 'turn_started', 'turn_ended',
 ]);
 
 function asNum(v) {
@@ -971,7 +972,8 @@ function byScoreThenBid(a, b) {
  *   lots: [{
  *     lot, name, phase, deadline, extensions,
  *     events: [...]                                // the events naming this lot
- *     bids: [{ at, supplier, total, score, bid, voided, lines }],   // every accepted bid
+ *     bids: [{ at, supplier, total, score, bid, voided, lines, initial }],   // every accepted bid
+ *                                   // (initial: a turn-based auction's initial price)
  *     bidsVoided,
  *     ladder: [{ rank, supplier, total, score, bid, at }],  // derived, always
  *     ranking: [...same shape],     // the award's winners if awarded, else the ladder
@@ -1066,6 +1068,9 @@ export function summarize(records, config = null) {
           const b = {
             at: e.at, supplier: ev.supplier, total: ev.total, score: ev.score,
             bid: asNum(ev.bid), voided: false, lines: Array.isArray(ev.lines) ? ev.lines : [],
+            // Turn-based rounds: an initial price from the qualification, entered by the system
+            // at the opening (an `initial_bid` command), has the empty client_bid_id.
+            initial: ev.client_bid_id === '',
           };
           l.bids.push(b);
           bidsByNumber.set(b.bid, b);

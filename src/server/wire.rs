@@ -332,7 +332,7 @@ pub const SERVER: &[MsgSpec] = &[
     },
     MsgSpec {
         ty: "done",
-        doc: "Your auctioneer command is accepted and durable.",
+        doc: "Your auctioneer command, or your keep (turn-based rounds), is accepted and durable.",
         fields: &[
             REQ_ID,
             SEQ,
@@ -1222,6 +1222,9 @@ pub fn observer_state(auction: &Auction) -> Value {
                 })
                 .collect();
             m.insert("ladder".into(), json!(ladder));
+            turn_order(auction, l.status.lot, &mut m, "alias", |s| {
+                alias_label(auction.alias_of(s).unwrap_or(u32::MAX))
+            });
             if let Some(met) = l.reserve_met {
                 m.insert("reserve_met".into(), json!(met));
             }
@@ -1251,6 +1254,9 @@ pub fn auctioneer_state(auction: &Auction) -> Value {
                 .map(|r| crate::log::ladder_row_json(r, rules))
                 .collect();
             m.insert("ladder".into(), json!(ladder));
+            turn_order(auction, l.status.lot, &mut m, "supplier", |s| {
+                rules.suppliers[s.ix()].id.clone()
+            });
             m.insert("bids_accepted".into(), json!(l.bids_accepted));
             m.insert("bids_voided".into(), json!(l.bids_voided));
             if let Some((winners, met)) = &l.award {
@@ -1279,6 +1285,30 @@ pub fn auctioneer_state(auction: &Auction) -> Value {
         .collect();
     json!({"phase": view.phase.name(), "lots": lots, "disqualified": disqualified,
            "pending": pending})
+}
+
+/// Turn-based rounds, observers and insiders: the round's order and whose turn runs, added to
+/// the lot's `turn` object (`key` and `name`: `alias` and an alias, or `supplier` and an id).
+fn turn_order(
+    auction: &Auction,
+    lot: LotIx,
+    m: &mut Map<String, Value>,
+    key: &str,
+    name: impl Fn(SupplierIx) -> String,
+) {
+    let (Some(Value::Object(turn)), Some(t)) = (
+        m.get_mut("turn"),
+        auction.lot(lot).and_then(|l| l.turns.as_ref()),
+    ) else {
+        return;
+    };
+    turn.insert(
+        "order".into(),
+        json!(t.order.iter().map(|s| name(*s)).collect::<Vec<_>>()),
+    );
+    if let Some((_, s)) = t.current {
+        turn.insert(key.into(), json!(name(s)));
+    }
 }
 
 /// Winners with supplier ids, or (for observers, `aliases`) with aliases instead.
@@ -1508,6 +1538,20 @@ pub fn notices(seq: Seq, event: &Event, role: Role, auction: &Auction) -> Option
     let sup_id = |s: SupplierIx| rules.suppliers[s.ix()].id.clone();
     let alias = |s: SupplierIx| alias_label(auction.alias_of(s).unwrap_or(u32::MAX));
     let insider = matches!(role, Role::Auctioneer(_) | Role::Auditor);
+    // Turns run per lot: a supplier hears only of the lots it may bid on.
+    if let (
+        Role::Supplier(s),
+        Event::TurnRoundOpened { lot, .. }
+        | Event::TurnStarted { lot, .. }
+        | Event::TurnEnded { lot, .. },
+    ) = (role, event)
+        && !rules
+            .suppliers
+            .get(s.ix())
+            .is_some_and(|x| x.admitted_to(*lot))
+    {
+        return None;
+    }
     let v = match event {
         Event::AuctionOpened { at } => json!({"type": "phase", "seq": seq, "at": at,
                                               "phase": "open"}),

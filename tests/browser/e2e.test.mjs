@@ -36,10 +36,10 @@ let dataDir;
 // ---------------------------------------------------------------------------------------------
 // The server
 
-function startServer(port = 0, config = CONFIG, dir = dataDir) {
+function startServer(port = 0, config = CONFIG, dir = dataDir, startIn = 3) {
   return new Promise((resolve, reject) => {
     const args = ['serve', '--config', config, '--data-dir', dir,
-      '--listen', `127.0.0.1:${port}`, '--start-in', '3'];
+      '--listen', `127.0.0.1:${port}`, '--start-in', String(startIn)];
     const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -131,6 +131,18 @@ async function expectText(locator, re) {
 async function rankIs(page, lotId, n) {
   await lot(page, lotId).getByTestId('rank').filter({ hasText: new RegExp(`^\\s*${n}\\s*$`) })
     .waitFor(WAIT);
+}
+
+/** Wait until the control is disabled (or enabled). */
+async function disabledIs(locator, want) {
+  const deadline = Date.now() + WAIT.timeout;
+  let seen;
+  while (Date.now() < deadline) {
+    seen = await locator.isDisabled().catch(() => null);
+    if (seen === want) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(seen, want, `disabled is ${want}`);
 }
 
 async function expectAttr(locator, name, value) {
@@ -509,6 +521,118 @@ test('sealed rounds: the page shows the round, and a bid of the round shows no r
     await context.close();
   } finally {
     await stopServer(rounds);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('turns: the bidder in turn keeps or bids, the others wait and see the published prices', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veiling-e2e-turns-'));
+  // Opens 8 s after the start, so that the console is signed in when round 1 opens and gets
+  // its order (the snapshot has the turn's number, not the order).
+  const turns = await startServer(0, path.join(root, 'auction-configs/stomamiddelen-2026-turns.toml'), dir, 8);
+  try {
+    const c = readCredentials(dir, 'stomamiddelen-2026-turns');
+    const context = await browser.newContext({ locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+    const goto = async (pathname, token) => {
+      const page = await context.newPage();
+      page.consoleErrors = [];
+      page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+      await page.goto(`${turns.base}${pathname}#token=${token}`);
+      await connected(page);
+      return page;
+    };
+    const con = await goto('/console', c['inkoper-hulpmiddelen']);
+    assert.equal(await con.locator('[data-testid="lot-perceel-colostomie"][data-phase="scheduled"]').count(), 1,
+      'the console is signed in before the opening');
+    // Colostomie, scores = initial price − quality bonus: ostomed 468.000 − 20.000 = 448.000,
+    // stomacare 452.000 − 12.000 = 440.000, medilever 431.500 − 0 = 431.500. Worst first:
+    // ostomed has turn 1, stomacare turn 2, medilever (the leader) turn 3.
+    const L = 'perceel-colostomie';
+    const first = await goto('/bid', c.ostomed);
+    const second = await goto('/bid', c.stomacare);
+    for (const p of [first, second]) {
+      await expectText(p.getByTestId('auction-status'), /Rondes met beurten/);
+      await lotOpen(p, L);
+    }
+    const a = lot(first, L);
+    const b = lot(second, L);
+    await expectText(a.getByTestId('turn-round'), /^1 van 3$/);
+    await expectAttr(a.getByTestId('turn-status'), 'data-yours', 'true');
+    await expectText(a.getByTestId('turn-status'), /U bent aan de beurt tot/);
+    await disabledIs(a.getByTestId('keep'), false);
+    await disabledIs(a.getByTestId('bid-submit'), false);
+    await expectAttr(a.getByTestId('deadline'), 'data-target', 'turn');
+    await expectText(a.getByTestId('max-admissible'), /U kunt maximaal/);
+    // The other waits: disabled, with the reason, and its place in the round.
+    await expectAttr(b.getByTestId('turn-status'), 'data-yours', 'false');
+    await expectText(b.getByTestId('turn-status'), /Beurt 1 van 3 loopt, u bent 2e/);
+    await disabledIs(b.getByTestId('keep'), true);
+    await disabledIs(b.getByTestId('bid-submit'), true);
+    await expectText(b.locator('.submit-why'), /niet uw beurt/);
+    // Every initial price is published, best first, without names; one's own is marked.
+    assert.equal(await b.getByTestId('published').locator('li').count(), 3);
+    await expectText(b.getByTestId('published').locator('li').first(), /431\.500,00/);
+    await expectText(b.getByTestId('published').locator('li[data-own="true"]'), /452\.000,00.*uw prijs/);
+    // The line-item lot: stomacare (192.200) leads, so it moves last of three.
+    await expectText(lot(second, 'perceel-urostomie').getByTestId('turn-status'), /Beurt 1 van 3 loopt, u bent 3e/);
+    // The console: the round, the order (worst first) and whose turn it is.
+    const cl = lot(con, L);
+    await expectText(cl.getByTestId('turn-round'), /1 van 3/);
+    assert.deepEqual(await cl.getByTestId('turn-order').locator('li').evaluateAll(
+      (lis) => lis.map((li) => li.dataset.supplier)), ['ostomed', 'stomacare', 'medilever']);
+    await expectAttr(cl.getByTestId('turn-now'), 'data-supplier', 'ostomed');
+    await shot(first, '18-turns-your-turn');
+    await shot(second, '19-turns-waiting');
+    await axe(first, 'bidder page, turns, in turn');
+    await axe(second, 'bidder page, turns, waiting');
+
+    // The first keeps its price: its turn ends, and the second's starts (announced).
+    await a.getByTestId('keep').click();
+    await expectAttr(a.getByTestId('answer'), 'data-kind', 'kept');
+    await expectText(a.getByTestId('answer'), /468\.000,00 behouden/);
+    await expectAttr(a.getByTestId('turn-status'), 'data-yours', 'false');
+    await expectText(a.getByTestId('turn-status'), /Beurt 2 van 3 loopt/);
+    await disabledIs(a.getByTestId('keep'), true);
+    await expectAttr(b.getByTestId('turn-status'), 'data-yours', 'true');
+    await disabledIs(b.getByTestId('keep'), false);
+    await expectText(second.locator('[data-testid="messages"] li[data-yours="true"]'),
+      /Uw beurt in kavel Colostomiemateriaal.* is begonnen/);
+    await expectAttr(cl.getByTestId('turn-now'), 'data-supplier', 'stomacare');
+
+    // The second bids in its turn: accepted; the first sees the new price published.
+    const ans = await bid(second, L, '430.000,00');
+    await expectAttr(ans, 'data-kind', 'accepted');
+    await rankIs(second, L, 1);
+    await expectText(a.getByTestId('published').locator('li').first(), /430\.000,00 \(score 418\.000,00\)/);
+    await expectText(b.getByTestId('turn-status'), /Beurt 3 van 3 loopt/);
+    await disabledIs(b.getByTestId('bid-submit'), true);
+    await expectAttr(cl.getByTestId('turn-now'), 'data-supplier', 'medilever');
+    await expectText(con.getByTestId('feed'), /beurt 2 van stomacare.* voorbij met bod #/);
+    await shot(first, '20-turns-published');
+    await shot(con, '21-turns-console');
+    await axe(con, 'auctioneer console, turns');
+
+    // The auditor page: the initial prices are bids, labelled; the turns are in the timeline.
+    const audit = await context.newPage();
+    await audit.goto(`${turns.base}/audit`);
+    await audit.getByTestId('token').fill(c.auditor);
+    await audit.getByTestId('load-server').click();
+    await expectAttr(audit.getByTestId('verdict'), 'data-verdict', 'valid-unsealed');
+    await expectText(audit.getByTestId('timeline'), /beginprijs #\d+ van ostomed/);
+    await expectText(audit.getByTestId('timeline'), /beurt 1 van ronde 1 voor ostomed/);
+    await expectText(audit.getByTestId('timeline'), /prijs behouden op perceel-colostomie/);
+    await expectText(audit.getByTestId(`ranking-${L}`), /stomacare/);
+    await expectText(audit.getByTestId(`ranking-${L}`), /beginprijs/);
+
+    // English.
+    await second.getByTestId('lang').selectOption('en');
+    await expectText(lot(second, L).getByTestId('keep'), /Keep my price/);
+    await expectText(lot(second, L).getByTestId('turn-status'), /Turn 3 of 3 is running/);
+    await axe(second, 'bidder page, turns, in English');
+    for (const p of [first, second, con]) assert.deepEqual(p.consoleErrors, [], 'no script errors');
+    await context.close();
+  } finally {
+    await stopServer(turns);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

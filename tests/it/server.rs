@@ -2721,6 +2721,11 @@ id = "lot-1"
 name = "Lot one"
 ceiling = "1000.00"
 
+[[lots]]
+id = "lot-2"
+name = "Lot two"
+ceiling = "1000.00"
+
 [[auctioneers]]
 id = "a1"
 name = "Auctioneer One"
@@ -2732,8 +2737,8 @@ name = "Observer"
 [[suppliers]]
 id = "s1"
 name = "Supplier One"
-lots = ["lot-1"]
-initial_prices = { lot-1 = "950.00" }
+lots = ["lot-1", "lot-2"]
+initial_prices = { lot-1 = "950.00", lot-2 = "500.00" }
 
 [[suppliers]]
 id = "s2"
@@ -2763,7 +2768,8 @@ async fn turn_based_rounds_over_the_wire() {
     let (mut obs, _) = Client::login(addr, &tokens["obs"]).await;
     let (mut a1, _) = Client::login(addr, &tokens["a1"]).await;
     clock.set(opens_at);
-    let opened = |m: &Value| m["type"] == "turn" && m["phase"] == "round_opened";
+    let opened =
+        |m: &Value| m["type"] == "turn" && m["phase"] == "round_opened" && m["lot"] == "lot-1";
     let r = s1.recv_where(opened).await;
     assert_eq!(
         (
@@ -2778,7 +2784,7 @@ async fn turn_based_rounds_over_the_wire() {
     assert_eq!(s2.recv_where(opened).await["your_turn"], 2);
     assert_eq!(a1.recv_where(opened).await["order"], json!(["s1", "s2"]));
     assert_eq!(obs.recv_where(opened).await["order"], json!(["A", "B"]));
-    let started = |m: &Value| m["type"] == "turn" && m["phase"] == "started";
+    let started = |m: &Value| m["type"] == "turn" && m["phase"] == "started" && m["lot"] == "lot-1";
     let t = s1.recv_where(started).await;
     assert_eq!(
         (t["yours"].as_bool(), t["turn"].as_u64()),
@@ -2812,13 +2818,26 @@ async fn turn_based_rounds_over_the_wire() {
         !st.to_string().contains("s1"),
         "no other supplier's id: {st}"
     );
-    // The observer may not keep a price.
+    // The observer may not keep a price; its snapshot has the order and whose turn, by alias,
+    // and the auctioneer's by id.
     assert_eq!(obs.request(keep("lot-1")).await["code"], "forbidden");
+    let o = obs.request(json!({"type": "state"})).await;
+    let turn = &o["state"]["lots"][0]["turn"];
+    assert_eq!(
+        (&turn["order"], &turn["alias"]),
+        (&json!(["A", "B"]), &json!("A"))
+    );
+    let a = a1.request(json!({"type": "state"})).await;
+    let turn = &a["state"]["lots"][0]["turn"];
+    assert_eq!(
+        (&turn["order"], &turn["supplier"]),
+        (&json!(["s1", "s2"]), &json!("s1"))
+    );
 
     // s1 bids in its turn: that ends it; s2's turn starts at once.
     let a = s1.bid("lot-1", "s1-a", "890.00").await;
     assert_eq!(a["type"], "accepted", "{a}");
-    let ended = |m: &Value| m["type"] == "turn" && m["phase"] == "ended";
+    let ended = |m: &Value| m["type"] == "turn" && m["phase"] == "ended" && m["lot"] == "lot-1";
     let e = s2.recv_where(ended).await;
     assert_eq!(
         (e["yours"].as_bool(), e["kept"].as_bool()),
@@ -2851,8 +2870,25 @@ async fn turn_based_rounds_over_the_wire() {
     // s1 keeps its 890.00: the last turn of the last round; the lot closes.
     clock.set(opens_at + 70_000);
     assert_eq!(s1.request(keep("lot-1")).await["type"], "done");
+    a1.recv_where(|m| m["type"] == "phase" && m["lot"] == "lot-1" && m["phase"] == "closed")
+        .await;
+    // lot-2 (s1 alone) runs its two turns out; then the auction closes.
+    clock.set(opens_at + 200_000);
     a1.recv_where(|m| m["type"] == "phase" && m.get("lot").is_none() && m["phase"] == "closed")
         .await;
+    s2.request(json!({"type": "state"})).await;
+    assert!(
+        !s2.raw
+            .iter()
+            .any(|m| m.contains(r#""type":"turn""#) && m.contains("lot-2")),
+        "s2 hears nothing of the turns of a lot it is not admitted to"
+    );
+    assert!(
+        s1.raw
+            .iter()
+            .any(|m| m.contains(r#""type":"turn""#) && m.contains("lot-2")),
+        "s1 does"
+    );
     let st = s1.request(json!({"type": "state"})).await;
     assert_eq!(st["state"]["lots"][0]["rank"], 1);
     assert_eq!(st["state"]["lots"][0]["deadline"], opens_at + 70_000);
@@ -2860,7 +2896,7 @@ async fn turn_based_rounds_over_the_wire() {
     stop_and_verify(server, &dir, "turns").await;
 }
 
-/// The turns log starts with the two initial prices, entered by `system` before the opening.
+/// The turns log starts with the three initial prices, entered by `system` before the opening.
 fn server_log_has_initial_prices(dir: &Path) {
     let log = std::fs::read_to_string(dir.join("data/turns/live.log")).unwrap();
     let records: Vec<Value> = log
@@ -2878,7 +2914,7 @@ fn server_log_has_initial_prices(dir: &Path) {
         [
             ("system", "initial_bid"),
             ("system", "initial_bid"),
-            ("system", "tick")
+            ("system", "initial_bid")
         ]
     );
 }
