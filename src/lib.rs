@@ -10,4 +10,5 @@ pub mod rng;
 pub mod script;
 pub mod server;
 pub mod simulate;
+pub mod tender;
 pub mod time;

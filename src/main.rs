@@ -146,6 +146,13 @@ enum Cmd {
         #[arg(long = "as", value_name = "ID")]
         id: Option<String>,
     },
+    /// A tender's route before and after the live auction: qualification, evaluation, the
+    /// admission (which publishes the auction config), practice runs, the award. Every step
+    /// goes into the tender log DATA_DIR/ID/tender.log. See docs/tender.md.
+    Tender {
+        #[command(subcommand)]
+        step: TenderCmd,
+    },
     /// (For the crash test.) Open a log, recovering it, then append bids and print an "ack SEQ
     /// HASH" line for each once it is durable.
     #[command(hide = true)]
@@ -159,6 +166,108 @@ enum Cmd {
         #[arg(long)]
         bids: u64,
     },
+}
+
+/// Where a tender step runs and who takes it.
+#[derive(clap::Args)]
+struct TenderAt {
+    /// The tender's id (its config's auction.id).
+    id: String,
+    /// Who takes the step: an auctioneer's id, or for a supplier's step the supplier's id.
+    #[arg(long = "as", value_name = "ID")]
+    who: String,
+    #[arg(long, default_value = "data")]
+    data_dir: PathBuf,
+    /// The signing key (default DATA_DIR/server.key).
+    #[arg(long)]
+    key: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum TenderCmd {
+    /// Start the tender log of a tender config (a config with [tender]).
+    Init {
+        config: PathBuf,
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// For demonstrations: move the whole schedule so the qualification opens SECONDS from
+        /// now (recorded in the log).
+        #[arg(long, value_name = "SECONDS")]
+        start_in: Option<u32>,
+    },
+    /// Where the tender stands.
+    Status {
+        id: String,
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// The published questions and answers (nota van inlichtingen), without who asked, as JSON.
+    Nota {
+        id: String,
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Open the qualification (not before its date).
+    Open(TenderAt),
+    /// A supplier registers for the tender.
+    Register(TenderAt),
+    /// A supplier's submission from its JSON file (answers per criterion; initial prices in
+    /// turn-based rounds), before the deadline. A later one replaces it.
+    Submit {
+        #[command(flatten)]
+        at: TenderAt,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// A supplier's question for the nota van inlichtingen.
+    Ask {
+        #[command(flatten)]
+        at: TenderAt,
+        #[arg(long)]
+        text: String,
+    },
+    /// Answer question N; the answer goes to every candidate without who asked.
+    Answer {
+        #[command(flatten)]
+        at: TenderAt,
+        #[arg(long)]
+        question: u64,
+        #[arg(long)]
+        text: String,
+    },
+    /// Close the qualification (at its date; earlier only when every candidate submitted).
+    Close(TenderAt),
+    /// Record evaluations from a JSON file: [{"supplier", "criterion", "pass" | "value" |
+    /// "points", "motivation"}].
+    Evaluate {
+        #[command(flatten)]
+        at: TenderAt,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Publish the admission: DATA_DIR/ID/auction.toml (the auction to serve) and every
+    /// candidate's letter in DATA_DIR/ID/letters/.
+    Publish(TenderAt),
+    /// Record a (new) practice run before the live auction; then serve it with `veiling serve
+    /// --practice`.
+    Practice(TenderAt),
+    /// The live auction starts: no more practice.
+    Live(TenderAt),
+    /// Propose the award from the sealed live log (default DATA_DIR/ID/live.log).
+    ProposeAward {
+        #[command(flatten)]
+        at: TenderAt,
+        #[arg(long)]
+        live_log: Option<PathBuf>,
+    },
+    /// Confirm the proposed award (four-eyes: a second auctioneer confirms).
+    ConfirmAward(TenderAt),
 }
 
 /// `veiling serve`'s options.
@@ -488,6 +597,7 @@ fn main() -> ExitCode {
             id,
         } => links(&credentials, &base, id.as_deref()),
         Cmd::Report { log, out, pubkey } => report(&log, &out, pubkey.as_deref()),
+        Cmd::Tender { step } => return tender(step),
         Cmd::CrashWriter {
             log,
             config,
@@ -539,6 +649,13 @@ fn check_config(files: &[PathBuf]) -> ExitCode {
 const DEFAULT_CONFIG: &str = include_str!("../auction-configs/dieetvoeding-2024.toml");
 
 fn load_config(path: Option<&Path>) -> Result<(AuctionConfig, String), String> {
+    let (config, text) = load_any_config(path)?;
+    config.check_runnable()?;
+    Ok((config, text))
+}
+
+/// An auction or a tender config.
+fn load_any_config(path: Option<&Path>) -> Result<(AuctionConfig, String), String> {
     match path {
         Some(path) => veiling::config::load_file(path).map_err(|e| {
             e.0.iter()
@@ -549,6 +666,93 @@ fn load_config(path: Option<&Path>) -> Result<(AuctionConfig, String), String> {
         None => veiling::config::parse(DEFAULT_CONFIG)
             .map(|c| (c, DEFAULT_CONFIG.to_string()))
             .map_err(|e| format!("embedded config: {e}")),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// `veiling tender ...`: exit 0 when the step was accepted, 1 when it was refused (the refusal
+/// is on the record), 2 when it could not run at all.
+fn tender(step: TenderCmd) -> ExitCode {
+    use veiling::tender::steps::{self, Step};
+    let read_json = |path: &Path| -> Result<serde_json::Value, String> {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if meta.len() > 16 * 1024 * 1024 {
+            return Err(format!("{}: larger than 16 MiB", path.display()));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))
+    };
+    let run = |at: TenderAt, role: &str, step: Step| -> Result<steps::StepResult, String> {
+        let key = server_key(at.key.as_deref(), &at.data_dir)?;
+        let who = format!("{role}:{}", at.who);
+        steps::run(&at.data_dir, &at.id, &who, key, now_ms(), step)
+    };
+    let result = match step {
+        TenderCmd::Init {
+            config,
+            data_dir,
+            key,
+            start_in,
+        } => server_key(key.as_deref(), &data_dir).and_then(|key| {
+            let now = now_ms();
+            let shift = start_in.map(|s| now + i64::from(s) * 1000);
+            steps::init(&config, &data_dir, key, now, shift).map(|text| steps::StepResult {
+                text,
+                accepted: true,
+            })
+        }),
+        TenderCmd::Status { id, data_dir, key } => server_key(key.as_deref(), &data_dir)
+            .and_then(|key| steps::status(&data_dir, &id, key))
+            .map(|text| steps::StepResult {
+                text,
+                accepted: true,
+            }),
+        TenderCmd::Nota { id, data_dir, key } => server_key(key.as_deref(), &data_dir)
+            .and_then(|key| steps::nota(&data_dir, &id, key))
+            .map(|v| steps::StepResult {
+                text: format!("{v:#}\n"),
+                accepted: true,
+            }),
+        TenderCmd::Open(at) => run(at, "auctioneer", Step::Open),
+        TenderCmd::Register(at) => run(at, "supplier", Step::Register),
+        TenderCmd::Submit { at, file } => {
+            read_json(&file).and_then(|v| run(at, "supplier", Step::Submit(v)))
+        }
+        TenderCmd::Ask { at, text } => run(at, "supplier", Step::Ask(text)),
+        TenderCmd::Answer { at, question, text } => {
+            run(at, "auctioneer", Step::Answer { question, text })
+        }
+        TenderCmd::Close(at) => run(at, "auctioneer", Step::Close),
+        TenderCmd::Evaluate { at, file } => {
+            read_json(&file).and_then(|v| run(at, "auctioneer", Step::Evaluate(v)))
+        }
+        TenderCmd::Publish(at) => run(at, "auctioneer", Step::Publish),
+        TenderCmd::Practice(at) => run(at, "auctioneer", Step::Practice),
+        TenderCmd::Live(at) => run(at, "auctioneer", Step::Live),
+        TenderCmd::ProposeAward { at, live_log } => {
+            let live = live_log.unwrap_or_else(|| at.data_dir.join(&at.id).join("live.log"));
+            run(at, "auctioneer", Step::ProposeAward(live))
+        }
+        TenderCmd::ConfirmAward(at) => run(at, "auctioneer", Step::ConfirmAward),
+    };
+    match result {
+        Ok(r) => {
+            out!("{}", r.text);
+            if r.accepted {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("veiling: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -90,10 +90,14 @@ pub fn run_file(
 }
 
 fn load_config(path: &Path, line: usize) -> Result<(AuctionConfig, String), ScriptError> {
-    config::load_file(path).map_err(|e| ScriptError {
+    let (config, text) = config::load_file(path).map_err(|e| ScriptError {
         line,
         message: format!("config {}:\n{e}", path.display()),
-    })
+    })?;
+    config
+        .check_runnable()
+        .map_err(|message| ScriptError { line, message })?;
+    Ok((config, text))
 }
 
 /// Run script text. `preset` is a config given from outside (it wins over the script's own).
@@ -140,6 +144,8 @@ pub fn run(
                     line: n,
                     message: format!("config block:\n{e}"),
                 })?;
+                cfg.check_runnable()
+                    .map_err(|message| ScriptError { line: n, message })?;
                 (cfg, body)
             } else {
                 load_config(&base.join(arg), n)?

@@ -3,6 +3,7 @@
 //! (`lots[1].floor: ...`). The field reference is `docs/config.md`.
 
 pub mod raw;
+mod tender;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -99,9 +100,24 @@ pub struct AuctionConfig {
     /// How far the schedule was moved from the config's own times (see
     /// [`AuctionConfig::shift_schedule`]); 0 when it runs as written. A log records it.
     pub schedule_shift_ms: i64,
+    /// `[tender]`: the qualification this auction comes out of. A config with a tender is run
+    /// through `veiling tender`, whose admission publishes the auction config that is served.
+    pub tender: Option<crate::tender::TenderRules>,
 }
 
 impl AuctionConfig {
+    /// An auction config can be simulated, scripted and served; a tender config (with a
+    /// `[tender]`) first goes through its qualification.
+    pub fn check_runnable(&self) -> Result<(), String> {
+        match self.tender {
+            Some(_) => Err(format!(
+                "'{}' is a tender: run its qualification with `veiling tender`; its admission publishes the auction config to serve (DATA_DIR/{}/auction.toml)",
+                self.rules.auction_id, self.rules.auction_id
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Move every time in the schedule (invitation, opening, closing) by `ms`, keeping their
     /// distances: a demonstration run of a shipped config whose dates have passed starts now.
     /// The shift is part of the config from then on: the log's header records it and replay
@@ -110,6 +126,12 @@ impl AuctionConfig {
         self.schedule_shift_ms += ms;
         self.invited_at = self.invited_at.map(|t| t + ms);
         self.rules.opens_at += ms;
+        if let Some(t) = &mut self.tender {
+            t.qualification_opens_at += ms;
+            t.questions_close_at += ms;
+            t.qualification_closes_at += ms;
+            t.award_by = t.award_by.map(|a| a + ms);
+        }
         match &mut self.rules.timing {
             LotTiming::Parallel { closes_at } => *closes_at += ms,
             LotTiming::Staggered {
@@ -206,6 +228,9 @@ struct Validator {
     bad_ceilings: BTreeSet<usize>,
     /// Participant ids (auctioneers, observers, suppliers) are unique across the roles.
     participant_ids: BTreeSet<String>,
+    /// The config has a `[tender]`: quality values and initial prices come from the
+    /// qualification, not from the file.
+    in_tender: bool,
 }
 
 impl Validator {
@@ -450,6 +475,7 @@ impl Validator {
                 ("coefficient", Scoring::Coefficient),
             ],
         );
+        self.in_tender = raw.tender.is_some();
         let mut suppliers = self.suppliers(&raw.suppliers, &lots, scoring);
         self.initial_prices(format, &raw.suppliers, &lots, &mut suppliers);
         for (l, lot) in lots.iter().enumerate() {
@@ -494,6 +520,10 @@ impl Validator {
         {
             self.turns_fit(t, &lots, &suppliers, timing, opens_at);
         }
+        let tender = match (&raw.tender, opens_at) {
+            (Some(t), Some(opens_at)) => self.tender(t, &tz, opens_at, &lots, scoring),
+            _ => None,
+        };
         if !(1..=1_000_000).contains(&raw.log.checkpoint_every) {
             self.err(
                 "log.checkpoint_every",
@@ -531,6 +561,7 @@ impl Validator {
             log_checkpoint_every: u64::from(raw.log.checkpoint_every),
             confirm_drop_percent: confirm_drop,
             schedule_shift_ms: 0,
+            tender,
         })
     }
 
@@ -801,6 +832,15 @@ impl Validator {
         for (i, (rs, supplier)) in raw.iter().zip(suppliers.iter_mut()).enumerate() {
             let p = format!("suppliers[{i}].initial_prices");
             supplier.initial = vec![None; lots.len()];
+            if self.in_tender {
+                if !rs.initial_prices.is_empty() {
+                    self.err(
+                        &p,
+                        "in a tender the initial prices come from the qualification submissions: leave them out",
+                    );
+                }
+                continue;
+            }
             if format != Some(FormatKind::Turns) {
                 if !rs.initial_prices.is_empty() && format.is_some() {
                     self.err(
@@ -1416,7 +1456,15 @@ impl Validator {
                     }
                     quality[l] = q;
                 }
-                if matches!(scoring, Some(Scoring::FictieveKorting | Scoring::Coefficient)) {
+                if self.in_tender && !s.quality.is_empty() {
+                    self.err(
+                        format!("{p}.quality"),
+                        "in a tender the quality values come from the evaluation of the quality criteria: leave them out",
+                    );
+                }
+                if matches!(scoring, Some(Scoring::FictieveKorting | Scoring::Coefficient))
+                    && !self.in_tender
+                {
                     for (l, lot) in lots.iter().enumerate() {
                         if admitted[l] && !s.quality.contains_key(&lot.id) {
                             self.err(

@@ -15,6 +15,7 @@ pub struct RawConfig {
     pub japanese: Option<RawJapanese>,
     pub rounds: Option<RawRounds>,
     pub turns: Option<RawTurns>,
+    pub tender: Option<RawTender>,
     #[serde(default)]
     pub scoring: RawScoring,
     #[serde(default)]
@@ -114,6 +115,40 @@ pub struct RawRounds {
 
 fn default_stable_rounds() -> u32 {
     2
+}
+
+/// `[tender]`: the qualification before the auction (`docs/tender.md`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTender {
+    pub qualification_opens_at: String,
+    pub questions_close_at: String,
+    pub qualification_closes_at: String,
+    pub award_by: Option<String>,
+    #[serde(default = "default_practice_bots")]
+    pub practice_bots: u32,
+    #[serde(default)]
+    pub quality_max: BTreeMap<String, String>,
+    #[serde(default)]
+    pub criteria: Vec<RawCriterion>,
+}
+
+fn default_practice_bots() -> u32 {
+    3
+}
+
+/// `[[tender.criteria]]`: one qualification criterion.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCriterion {
+    pub id: String,
+    pub kind: String,
+    pub text: String,
+    pub evidence_required: Option<bool>,
+    pub minimum: Option<String>,
+    pub unit: Option<String>,
+    pub weight: Option<String>,
+    pub points_max: Option<u32>,
 }
 
 /// `[turns]`: the turn-based rounds of `format = "turns"`.

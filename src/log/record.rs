@@ -41,6 +41,8 @@ pub fn longest_text(command: &Command) -> usize {
 pub enum Mode {
     Live,
     Practice,
+    /// A tender's log (qualification, admission, award): `docs/tender.md`.
+    Tender,
 }
 
 impl Mode {
@@ -48,6 +50,7 @@ impl Mode {
         match self {
             Mode::Live => "live",
             Mode::Practice => "practice",
+            Mode::Tender => "tender",
         }
     }
 }

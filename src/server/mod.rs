@@ -292,6 +292,9 @@ fn open_auction(
     metrics: &Arc<Metrics>,
 ) -> Result<(recorder::Opened, String, Started), String> {
     let (mut config, text) = crate::config::load_file(path).map_err(|e| io_err(path, e))?;
+    config
+        .check_runnable()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let now = opts.clock.now_ms();
     if let Some(ms) = opts.start_in_ms {
         config.shift_schedule(now + ms - config.rules.opens_at);

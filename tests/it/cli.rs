@@ -229,3 +229,81 @@ fn links_gives_each_participant_its_page_with_the_token_in_the_fragment() {
         stderr(&o)
     );
 }
+
+/// `veiling tender` as the auctioneer runs it: `init --start-in` moves the schedule so the
+/// qualification opens now; a step exits 0 when accepted, 1 when refused (and on the record), 2
+/// when it cannot run; `status` shows the tender; and a tender config is not served, simulated
+/// or scripted directly.
+#[test]
+fn the_tender_command_line_steps_and_their_exit_codes() {
+    let dir = crate::durability::tempdir("cli/tender");
+    let data = dir.to_str().unwrap();
+    let config = "auction-configs/dieetvoeding-2024-tender.toml";
+    let o = veiling(&[
+        "tender",
+        "init",
+        config,
+        "--data-dir",
+        data,
+        "--start-in",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("6 candidate(s), 12 criteria"),
+        "{}",
+        stdout(&o)
+    );
+    let step = |args: &[&str]| {
+        let mut all = vec!["tender"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--data-dir", data]);
+        veiling(&all)
+    };
+    // Register before the qualification opens: refused, exit 1, on the record.
+    let o = step(&["register", "dieetvoeding-2024", "--as", "alfa-medical"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("refused [out_of_order]"),
+        "{}",
+        stdout(&o)
+    );
+    let o = step(&["open", "dieetvoeding-2024", "--as", "inkoper-1"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let o = step(&["register", "dieetvoeding-2024", "--as", "alfa-medical"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    // A submission file that is not JSON cannot run: exit 2, nothing recorded.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{not json").unwrap();
+    let o = step(&[
+        "submit",
+        "dieetvoeding-2024",
+        "--as",
+        "alfa-medical",
+        "--file",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not JSON"), "{}", stderr(&o));
+    // An unknown participant cannot run either.
+    let o = step(&["register", "dieetvoeding-2024", "--as", "nobody"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown supplier 'nobody'"),
+        "{}",
+        stderr(&o)
+    );
+    let o = step(&["status", "dieetvoeding-2024"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(text.contains("qualification_open"), "{text}");
+    assert!(text.contains("alfa-medical: registered"), "{text}");
+    // The log so far verifies: header, 3 inputs (1 refused), checkpoints.
+    let log = dir.join("dieetvoeding-2024/tender.log");
+    let o = veiling(&["verify", log.to_str().unwrap(), "--unsealed-ok"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    // A tender config is run by `veiling tender`, not served or simulated as it is.
+    let o = veiling(&["simulate", "--config", config, "--no-log"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("veiling tender"), "{}", stderr(&o));
+}

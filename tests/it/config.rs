@@ -118,6 +118,7 @@ const TOP_LEVEL: &[&str] = &[
     "soft_close",
     "dutch",
     "turns",
+    "tender",
     "japanese",
     "rounds",
     "scoring",

@@ -13,4 +13,5 @@ mod report;
 mod scenarios;
 mod server;
 mod simulation;
+mod tender;
 mod tidy;
