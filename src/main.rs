@@ -268,6 +268,18 @@ enum TenderCmd {
     },
     /// Confirm the proposed award (four-eyes: a second auctioneer confirms).
     ConfirmAward(TenderAt),
+    /// Export the award (proposed or confirmed): award.json, award.csv, and buyers.csv with
+    /// each buyer's share of every lot's volume and contract value.
+    Export {
+        id: String,
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Where to write (default DATA_DIR/ID/export).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `veiling serve`'s options.
@@ -739,6 +751,18 @@ fn tender(step: TenderCmd) -> ExitCode {
             run(at, "auctioneer", Step::ProposeAward(live))
         }
         TenderCmd::ConfirmAward(at) => run(at, "auctioneer", Step::ConfirmAward),
+        TenderCmd::Export {
+            id,
+            data_dir,
+            key,
+            out,
+        } => server_key(key.as_deref(), &data_dir).and_then(|key| {
+            let out = out.unwrap_or_else(|| data_dir.join(&id).join("export"));
+            steps::export(&data_dir, &id, key, &out).map(|text| steps::StepResult {
+                text,
+                accepted: true,
+            })
+        }),
     };
     match result {
         Ok(r) => {

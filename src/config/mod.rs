@@ -147,6 +147,9 @@ pub struct Buyer {
     pub id: String,
     pub name: String,
     pub share_percent: Option<Decimal>,
+    /// `shares[lot]`: the buyer's share of the lot's volume in percent (`share_percent` for every
+    /// lot, or `shares` per lot); `None` when not stated.
+    pub shares: Vec<Option<Decimal>>,
 }
 
 /// One problem in a config, at a path such as `lots[1].floor`.
@@ -465,6 +468,8 @@ impl Validator {
         self.participant_ids = seen;
 
         let lots = self.lots(&raw.lots);
+        let mut buyers = buyers;
+        self.buyer_shares(&raw.buyers, &lots, &mut buyers);
         let bids = self.bids(&raw.bids, &lots, format);
         let scoring = self.choice(
             "scoring.method",
@@ -582,6 +587,45 @@ impl Validator {
         parties
     }
 
+    /// Each buyer's share per lot: `share_percent` for every lot, or `shares` lot by lot; for
+    /// every lot with shares, they add up to 100.
+    fn buyer_shares(&mut self, raw: &[RawBuyer], lots: &[LotRules], buyers: &mut [Buyer]) {
+        for (i, (rb, b)) in raw.iter().zip(buyers.iter_mut()).enumerate() {
+            b.shares = vec![b.share_percent; lots.len()];
+            if rb.shares.is_empty() {
+                continue;
+            }
+            if rb.share_percent.is_some() {
+                self.err(
+                    format!("buyers[{i}]"),
+                    "give share_percent (the same for every lot) or shares (per lot), not both",
+                );
+                b.shares = vec![None; lots.len()];
+                continue;
+            }
+            for (lot_id, value) in &rb.shares {
+                let path = format!("buyers[{i}].shares.{lot_id}");
+                let Some(l) = lots.iter().position(|l| &l.id == lot_id) else {
+                    self.err(path, format!("unknown lot '{lot_id}'"));
+                    continue;
+                };
+                b.shares[l] = self.positive(&path, value, Some(Decimal::ONE_HUNDRED));
+            }
+        }
+        if raw.iter().any(|b| !b.shares.is_empty()) {
+            for (l, lot) in lots.iter().enumerate() {
+                let given: Vec<Decimal> = buyers.iter().filter_map(|b| b.shares[l]).collect();
+                let sum: Decimal = given.iter().sum();
+                if !given.is_empty() && sum != Decimal::ONE_HUNDRED {
+                    self.err(
+                        "buyers",
+                        format!("the shares of lot '{}' add up to {sum}%, not 100%", lot.id),
+                    );
+                }
+            }
+        }
+    }
+
     fn buyers(&mut self, raw: &[RawBuyer]) -> Vec<Buyer> {
         let mut seen = BTreeSet::new();
         let buyers: Vec<Buyer> = raw
@@ -599,11 +643,14 @@ impl Validator {
                             Some(Decimal::ONE_HUNDRED),
                         )
                     }),
+                    shares: Vec::new(),
                 }
             })
             .collect();
         let given = raw.iter().filter(|b| b.share_percent.is_some()).count();
-        if given > 0 {
+        // With shares per lot, the check is per lot (`buyer_shares`).
+        let per_lot = raw.iter().any(|b| !b.shares.is_empty());
+        if given > 0 && !per_lot {
             if given != raw.len() {
                 self.err("buyers", "give share_percent for every buyer or for none");
             } else if buyers.iter().all(|b| b.share_percent.is_some()) {

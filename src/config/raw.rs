@@ -233,6 +233,9 @@ pub struct RawBuyer {
     pub id: String,
     pub name: String,
     pub share_percent: Option<String>,
+    /// Per lot id: the buyer's share of that lot's volume, in percent.
+    #[serde(default)]
+    pub shares: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1091,10 +1091,17 @@ impl<'a> Run<'a> {
             o.push_str("<table>\n");
             header_row(o, &["Buyer", "Name", "Share"]);
             for b in &c.buyers {
-                let share = b.share_percent.map_or_else(
-                    || "<span class=\"muted\">not stated</span>".into(),
-                    |p| escape(&format!("{p}%")),
-                );
+                let per_lot: Vec<String> = b
+                    .shares
+                    .iter()
+                    .zip(&c.rules.lots)
+                    .filter_map(|(s, lot)| s.map(|s| format!("{} {s}%", lot.id)))
+                    .collect();
+                let share = match b.share_percent {
+                    Some(p) => escape(&format!("{p}%")),
+                    None if !per_lot.is_empty() => escape(&per_lot.join(", ")),
+                    None => "<span class=\"muted\">not stated</span>".into(),
+                };
                 let _ = writeln!(
                     o,
                     "<tr><td>{}</td><td>{}</td><td class=\"n\">{share}</td></tr>",

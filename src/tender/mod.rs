@@ -8,6 +8,7 @@
 //! out of order with `out_of_order`, which names the phase and the step that may come next.
 
 pub mod admission;
+pub mod award;
 pub mod log;
 pub mod record;
 pub mod rules;

@@ -25,6 +25,9 @@ pub fn tender_log_path(data_dir: &Path, id: &str) -> PathBuf {
     tender_dir(data_dir, id).join("tender.log")
 }
 
+/// How often a step tries the tender's lock, 20 ms apart.
+const LOCK_TRIES: u32 = 150;
+
 /// Held while a step runs: one tender step at a time per tender.
 pub struct TenderLock(#[allow(dead_code)] std::fs::File);
 
@@ -37,13 +40,23 @@ fn lock(dir: &Path) -> Result<TenderLock, String> {
         .write(true)
         .open(&path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    file.try_lock().map_err(|_| {
-        format!(
-            "{}: another tender step is running on this tender; try again when it has finished",
-            path.display()
-        )
-    })?;
-    Ok(TenderLock(file))
+    // A step takes well under a second: wait a little for one that is running (at most
+    // LOCK_TRIES x 20 ms) before saying so.
+    for _ in 0..LOCK_TRIES {
+        match file.try_lock() {
+            Ok(()) => return Ok(TenderLock(file)),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(format!("{}: {e}", path.display()));
+            }
+        }
+    }
+    Err(format!(
+        "{}: another tender step is running on this tender; try again when it has finished",
+        path.display()
+    ))
 }
 
 /// `veiling tender init`: start the tender log of a tender config. `shift_to`: move the whole
@@ -560,6 +573,36 @@ pub fn explain(r: &TenderRejection, log: &TenderLog) -> String {
         R::UnknownAuctioneer { by } => format!("unknown auctioneer {}", by.0),
         R::NotCandidate { supplier } => format!("{} is not a candidate", sup(supplier)),
     }
+}
+
+/// `veiling tender export`: the award (proposed or confirmed) as `award.json`, `award.csv` and
+/// `buyers.csv` in `out`.
+pub fn export(data_dir: &Path, id: &str, key: SigningKey, out: &Path) -> Result<String, String> {
+    let log = TenderLog::open(&tender_log_path(data_dir, id), key)?;
+    let t = log.tender();
+    let (json, award, buyers) = match (
+        super::award::award_json(t, log.config()),
+        super::award::award_csv(t),
+        super::award::buyers_csv(t, log.config()),
+    ) {
+        (Some(j), Some(a), Some(b)) => (j, a, b),
+        _ => {
+            return Err(format!(
+                "no award proposed yet (the tender is at {})",
+                t.phase().name()
+            ));
+        }
+    };
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let body = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+    write_durably(&out.join("award.json"), body.as_bytes())?;
+    write_durably(&out.join("award.csv"), award.as_bytes())?;
+    write_durably(&out.join("buyers.csv"), buyers.as_bytes())?;
+    Ok(format!(
+        "award ({}) exported to {}: award.json, award.csv, buyers.csv\n",
+        json["status"].as_str().unwrap_or("?"),
+        out.display()
+    ))
 }
 
 /// `veiling tender status`: where the tender stands, for people.

@@ -495,6 +495,41 @@ fn the_dieetvoeding_tender_runs_from_qualification_to_confirmed_award() {
     .unwrap();
     assert!(e.contains("sealed"), "{e}");
 
+    // The exports: the result per lot and every buyer's share of volume and contract value.
+    let out = dir.join("export");
+    steps::export(&data, "dieetvoeding-2024", key(), &out).unwrap();
+    let award: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("award.json")).unwrap()).unwrap();
+    assert_eq!(award["status"], "confirmed");
+    let lot1 = &award["lots"][0];
+    let winner_total = d(lot1["winners"][0]["total"].as_str().unwrap());
+    let asr = &lot1["buyers"][0];
+    assert_eq!(
+        (asr["buyer"].as_str(), asr["share_percent"].as_str()),
+        (Some("asr"), Some("50"))
+    );
+    assert_eq!(
+        d(asr["contract_value"][0]["value"].as_str().unwrap()),
+        (winner_total / d("2")).round_dp(2)
+    );
+    assert_eq!(asr["volume"][0]["quantity"], "90000", "50% of 180000 packs");
+    let shares: rust_decimal::Decimal = lot1["buyers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| d(b["share_percent"].as_str().unwrap()))
+        .sum();
+    assert_eq!(shares, d("100"));
+    let csv = std::fs::read_to_string(out.join("award.csv")).unwrap();
+    assert!(csv.starts_with("status,lot,rank,supplier,name,total,score,reserve_met\r\n"));
+    assert!(csv.contains(&format!(
+        "confirmed,perceel-1,1,{},",
+        CANDIDATES[winners[0].1.ix()]
+    )));
+    let buyers = std::fs::read_to_string(out.join("buyers.csv")).unwrap();
+    // perceel-2 has two winners: each buyer gets a row per winner; 3 buyers x (1 + 2) rows.
+    assert_eq!(buyers.lines().count(), 1 + 3 * 3, "{buyers}");
+
     // The tender log verifies (ours and the independent verifier), sealed.
     let path = dir.join("tender.log");
     let bytes = std::fs::read(&path).unwrap();
