@@ -101,14 +101,56 @@ pub fn with_bidders(
     Ok(config)
 }
 
-struct Bidder {
-    supplier: SupplierIx,
-    strategy: Strategy,
+/// A simulated bidder (also a practice auction's bot).
+pub struct Bidder {
+    pub supplier: SupplierIx,
+    pub strategy: Strategy,
     /// Per lot: the lowest total this bidder will go to.
     walk_away: Vec<Decimal>,
     /// Per lot: when it acts next (`None`: done with the lot).
-    next_at: Vec<Option<TimeMs>>,
+    pub next_at: Vec<Option<TimeMs>>,
     bids_sent: u64,
+}
+
+/// One seeded bidder per supplier: strategies in turn from a seeded offset, a private
+/// walk-away price per lot, a first look within a minute of `opens`.
+pub fn bidders(rules: &Rules, opens: TimeMs, rng: &mut Rng) -> Vec<Bidder> {
+    let offset = rng.below(Strategy::ALL.len() as u64) as usize;
+    (0..rules.suppliers.len())
+        .map(|s| {
+            let strategy = Strategy::ALL[(s + offset) % Strategy::ALL.len()];
+            let walk_away = rules
+                .lots
+                .iter()
+                .map(|lot| {
+                    let floor = lot.floor.unwrap_or(lot.ceiling / Decimal::TWO);
+                    // Somewhere in the lower 10%..70% of the floor-to-ceiling range.
+                    let bp = Decimal::from(rng.range(1000, 7000));
+                    floor_to(
+                        floor + (lot.ceiling - floor) * bp / Decimal::from(10_000),
+                        lot.price_decimals,
+                    )
+                })
+                .collect();
+            let next_at = rules
+                .lots
+                .iter()
+                .enumerate()
+                .map(|(l, _)| {
+                    rules.suppliers[s]
+                        .admitted_to(LotIx(l as u32))
+                        .then(|| opens + rng.range(0, 60_000))
+                })
+                .collect();
+            Bidder {
+                supplier: SupplierIx(s as u32),
+                strategy,
+                walk_away,
+                next_at,
+                bids_sent: 0,
+            }
+        })
+        .collect()
 }
 
 /// Simulate in memory.
@@ -169,43 +211,7 @@ pub fn simulate_with(
 ) -> Result<SimRun, String> {
     let rules = config.rules.clone();
     let mut rng = Rng::new(seed);
-    let offset = rng.below(Strategy::ALL.len() as u64) as usize;
-    let opens = rules.opens_at;
-    let mut bidders: Vec<Bidder> = (0..rules.suppliers.len())
-        .map(|s| {
-            let strategy = Strategy::ALL[(s + offset) % Strategy::ALL.len()];
-            let walk_away = rules
-                .lots
-                .iter()
-                .map(|lot| {
-                    let floor = lot.floor.unwrap_or(lot.ceiling / Decimal::TWO);
-                    // Somewhere in the lower 10%..70% of the floor-to-ceiling range.
-                    let bp = Decimal::from(rng.range(1000, 7000));
-                    floor_to(
-                        floor + (lot.ceiling - floor) * bp / Decimal::from(10_000),
-                        lot.price_decimals,
-                    )
-                })
-                .collect();
-            let next_at = rules
-                .lots
-                .iter()
-                .enumerate()
-                .map(|(l, _)| {
-                    rules.suppliers[s]
-                        .admitted_to(LotIx(l as u32))
-                        .then(|| opens + rng.range(0, 60_000))
-                })
-                .collect();
-            Bidder {
-                supplier: SupplierIx(s as u32),
-                strategy,
-                walk_away,
-                next_at,
-                bids_sent: 0,
-            }
-        })
-        .collect();
+    let mut bidders = bidders(&rules, rules.opens_at, &mut rng);
 
     let mut steps: Vec<Step> = Vec::new();
     let push = |steps: &mut Vec<Step>, new: Vec<Step>| -> Result<(), String> {
@@ -298,35 +304,82 @@ fn act(
     t: TimeMs,
     rng: &mut Rng,
 ) -> Result<Vec<Step>, String> {
-    let l = lot.ix();
-    let rules = seq.auction().rules().clone();
-    let lot_rules = &rules.lots[l];
     let mut steps = Vec::new();
     // Let any due deadline happen first, so the view below is current.
     steps.extend(seq.advance(t)?);
-    let auction = seq.auction();
+    let Some(plan) = plan(seq.auction(), bidder, lot, t, rng) else {
+        return Ok(steps);
+    };
+    let mut next_allowed = None;
+    for _ in 0..plan.sends {
+        let new = seq.submit(t, plan.command.clone())?;
+        for step in &new {
+            if let Outcome::Rejected(Rejection::BidTooSoon {
+                next_allowed_at, ..
+            }) = step.outcome
+            {
+                next_allowed = Some(next_allowed_at);
+            }
+        }
+        steps.extend(new);
+    }
+    bidder.next_at[lot.ix()] = Some(plan.next_at(next_allowed, t));
+    Ok(steps)
+}
+
+/// What a bidder does now: a command, how many times it sends it, and when it looks again.
+pub struct Plan {
+    pub command: Command,
+    /// 2 for the duplicate sender.
+    pub sends: u32,
+    /// When it looks again unless a refusal says when it may bid next.
+    after: TimeMs,
+    /// A price in steps or a turn decides when it looks again, whatever the refusal.
+    fixed: Option<TimeMs>,
+}
+
+impl Plan {
+    /// When to look again: `next_allowed` is the time a `bid_too_soon` refusal named.
+    pub fn next_at(&self, next_allowed: Option<TimeMs>, t: TimeMs) -> TimeMs {
+        self.fixed
+            .unwrap_or(next_allowed.unwrap_or(self.after).max(t + 1))
+    }
+}
+
+/// A bidder's move on `lot` at `t`, from what its supplier sees: `None` when it has nothing to
+/// do now (its next look is set). The practice server's bots and the simulator share it.
+pub fn plan(
+    auction: &Auction,
+    bidder: &mut Bidder,
+    lot: LotIx,
+    t: TimeMs,
+    rng: &mut Rng,
+) -> Option<Plan> {
+    let l = lot.ix();
+    let rules = auction.rules();
+    let lot_rules = &rules.lots[l];
     let Some(view) = auction.supplier_view(bidder.supplier) else {
         bidder.next_at[l] = None;
-        return Ok(steps);
+        return None;
     };
     let lot_view = &view.lots[l];
     match (auction.phase(), lot_view.status.phase) {
         (AuctionPhase::Scheduled, _) => {
             bidder.next_at[l] = Some(rules.opens_at.max(t + 1000));
-            return Ok(steps);
+            return None;
         }
         (AuctionPhase::Paused { .. }, LotPhase::Open) => {
             bidder.next_at[l] = Some(t + 30_000);
-            return Ok(steps);
+            return None;
         }
         (_, LotPhase::Scheduled) => {
             bidder.next_at[l] = Some(lot_view.status.opens_at.unwrap_or(t + 60_000).max(t + 1000));
-            return Ok(steps);
+            return None;
         }
         (_, LotPhase::Open) => {}
         _ => {
             bidder.next_at[l] = None;
-            return Ok(steps);
+            return None;
         }
     }
     let deadline = lot_view.status.deadline.unwrap_or(t);
@@ -336,21 +389,21 @@ fn act(
     if let Some(turn) = turns {
         if lot_view.my_turn.is_none_or(|(_, now)| !now) {
             bidder.next_at[l] = Some(turn.until.max(t) + 1);
-            return Ok(steps);
+            return None;
         }
         if lot_view
             .max_admissible
             .is_none_or(|max| max < bidder.walk_away[l])
         {
-            steps.extend(seq.submit(
-                t,
-                Command::Keep {
+            return Some(Plan {
+                command: Command::Keep {
                     supplier: bidder.supplier,
                     lot,
                 },
-            )?);
-            bidder.next_at[l] = Some(t + 1);
-            return Ok(steps);
+                sends: 1,
+                after: t + 1,
+                fixed: Some(t + 1),
+            });
         }
     }
     // Sniping is for a deadline a bid can beat; a price offered in steps or a turn has none.
@@ -366,21 +419,21 @@ fn act(
         let lead = rng.range(2_000, window.clamp(3_000, 60_000));
         if deadline - t > lead + 1_000 {
             bidder.next_at[l] = Some(deadline - lead);
-            return Ok(steps);
+            return None;
         }
     }
     let Some(max) = lot_view.max_admissible else {
         // Nothing to bid now; a lot that offers prices in steps (a Japanese bidder who has
         // confirmed this one) may ask again at the next.
         bidder.next_at[l] = lot_view.status.next_price_at.filter(|_| !lot_view.dropped);
-        return Ok(steps);
+        return None;
     };
     let walk_away = bidder.walk_away[l];
     if max < walk_away {
         // A rising (Dutch) price may still reach the least it takes: wait for the next one.
         // Otherwise it has gone as low as it will go.
         bidder.next_at[l] = lot_view.status.next_price_at;
-        return Ok(steps);
+        return None;
     }
     // Bid the most it may, less 0 to 3 price units at the lot's scale, but not below walk-away.
     // With one bid only (a sealed bid) there is nothing to step down from: bid somewhere
@@ -439,36 +492,28 @@ fn act(
     } else {
         1
     };
-    let mut next_allowed = None;
-    for _ in 0..sends {
-        let new = seq.submit(t, command.clone())?;
-        for step in &new {
-            if let Outcome::Rejected(Rejection::BidTooSoon {
-                next_allowed_at, ..
-            }) = step.outcome
-            {
-                next_allowed = Some(next_allowed_at);
-            }
-        }
-        steps.extend(new);
-    }
     let pause = match bidder.strategy {
         Strategy::Sniper => rng.range(1_000, 5_000),
         _ => rng.range(20_000, 90_000),
     };
     let interval = rules.bids.bid_interval_min_ms;
-    bidder.next_at[l] = Some(next_allowed.unwrap_or(t + pause.max(interval)).max(t + 1));
+    let mut fixed = None;
     // Turn-based rounds: look again soon (a refused bid leaves the turn running).
     if turns.is_some() {
-        bidder.next_at[l] = Some(t + rng.range(1_000, 5_000));
+        fixed = Some(t + rng.range(1_000, 5_000));
     }
     // A price offered in steps (a Japanese bidder confirms each one): come back soon after the
     // next price, within the first quarter of its time.
     if let Some(next) = lot_view.status.next_price_at {
         let quarter = (next - t).max(4) / 4;
-        bidder.next_at[l] = Some(next + rng.range(1, quarter));
+        fixed = Some(next + rng.range(1, quarter));
     }
-    Ok(steps)
+    Some(Plan {
+        command,
+        sends,
+        after: t + pause.max(interval),
+        fixed,
+    })
 }
 
 /// An offer whose total is at most `total`: the total itself, or unit prices spread evenly over
