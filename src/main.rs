@@ -313,6 +313,18 @@ struct ServeArgs {
     /// loopback --listen address. The load test uses it to measure the transport alone.
     #[arg(long)]
     unsafe_no_sync: bool,
+    /// Serve practice run N (oefenveiling) of the config instead of its live auction: no
+    /// observers, bot bidders, its own log DATA_DIR/ID/practice/run-N.log and credentials
+    /// DATA_DIR/ID/practice/credentials.json; never awarded. Opens in a minute unless
+    /// --start-in says otherwise.
+    #[arg(long, value_name = "N")]
+    practice: Option<u32>,
+    /// Practice: how many bot bidders (at most 20).
+    #[arg(long, default_value_t = 3)]
+    bots: u32,
+    /// Practice: the bots' seed.
+    #[arg(long, default_value_t = 1)]
+    bot_seed: u64,
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
@@ -326,6 +338,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         log_level,
         limits,
         unsafe_no_sync,
+        practice,
+        bots,
+        bot_seed,
     } = args;
     let log_level = log_level.as_str();
     let mut bounds = server::Limits::default();
@@ -351,6 +366,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         opts.origins = origins;
         opts.limits = bounds;
         opts.unsafe_no_sync = unsafe_no_sync;
+        opts.practice = practice.map(|run| server::practice::PracticeRun {
+            run,
+            bots,
+            seed: bot_seed,
+        });
         let (server, started) = server::start(opts).await?;
         if unsafe_no_sync {
             outln!(

@@ -109,7 +109,8 @@ pub struct Bidder {
     walk_away: Vec<Decimal>,
     /// Per lot: when it acts next (`None`: done with the lot).
     pub next_at: Vec<Option<TimeMs>>,
-    bids_sent: u64,
+    /// Bids sent so far (its client bid ids are numbered by it).
+    pub bids_sent: u64,
 }
 
 /// One seeded bidder per supplier: strategies in turn from a seeded offset, a private
@@ -518,7 +519,7 @@ pub fn plan(
 
 /// An offer whose total is at most `total`: the total itself, or unit prices spread evenly over
 /// the line items (each rounded down to the lot's scale).
-fn offer_for(lot: &LotRules, total: Decimal) -> Offer {
+pub fn offer_for(lot: &LotRules, total: Decimal) -> Offer {
     if lot.lines.is_empty() {
         return Offer::Total(floor_to(total, lot.price_decimals));
     }

@@ -112,6 +112,9 @@ pub struct Actor {
     last_fanout: Instant,
     /// How long the last fan-out took.
     fanout_took: std::time::Duration,
+    /// A practice run's bot bidders (`practice::bot_id`), and their seeded randomness.
+    bots: Vec<crate::simulate::Bidder>,
+    bot_rng: crate::rng::Rng,
 }
 
 /// Where the actor's `sleep` for the next snapshot fan-out ends (never, when nothing waits).
@@ -176,6 +179,8 @@ impl Actor {
             presence_dirty: false,
             last_fanout: Instant::now(),
             fanout_took: std::time::Duration::ZERO,
+            bots: Vec::new(),
+            bot_rng: crate::rng::Rng::new(0),
         };
         actor.note_sealed();
         while actor.recent.len() > actor.limits.recent_steps_max {
@@ -184,6 +189,69 @@ impl Actor {
             }
         }
         actor
+    }
+
+    /// A practice run: the suppliers called `oefenbot-N` bid by the simulator's seeded
+    /// strategies, in real time, through the same batches as everyone's bids.
+    pub fn add_bots(&mut self, seed: u64) {
+        let auction = self.driver.auction();
+        let rules = auction.rules();
+        let mut rng = crate::rng::Rng::new(seed);
+        let start = self.clock.now_ms().max(rules.opens_at);
+        self.bots = crate::simulate::bidders(rules, start, &mut rng)
+            .into_iter()
+            .filter(|b| {
+                rules
+                    .suppliers
+                    .get(b.supplier.ix())
+                    .is_some_and(|s| s.id.starts_with("oefenbot-"))
+            })
+            .map(|mut b| {
+                // After a restart, go on numbering its client bid ids after those it used.
+                b.bids_sent = auction
+                    .bids()
+                    .filter(|x| x.record.supplier == b.supplier)
+                    .count() as u64;
+                b
+            })
+            .collect();
+        self.bot_rng = rng;
+    }
+
+    /// When the next bot looks at the auction.
+    fn bot_at(&self) -> Option<TimeMs> {
+        self.bots
+            .iter()
+            .flat_map(|b| b.next_at.iter().flatten())
+            .min()
+            .copied()
+    }
+
+    /// Every bot move due at `now`, into the batch (at most one per bot and lot).
+    fn run_bots(&mut self, batch: &mut crate::log::recorder::Batch, now: TimeMs) {
+        for b in 0..self.bots.len() {
+            for l in 0..self.bots[b].next_at.len() {
+                if self.bots[b].next_at[l].is_none_or(|t| t > now) {
+                    continue;
+                }
+                let plan = crate::simulate::plan(
+                    self.driver.auction(),
+                    &mut self.bots[b],
+                    LotIx(l as u32),
+                    now,
+                    &mut self.bot_rng,
+                );
+                let Some(plan) = plan else { continue };
+                for _ in 0..plan.sends {
+                    if self.driver.admit(&plan.command).is_ok() {
+                        self.driver
+                            .recorder
+                            .submit_into(batch, now, plan.command.clone());
+                    }
+                }
+                self.bots[b].next_at[l] = Some(plan.next_at(None, now));
+            }
+        }
     }
 
     /// The time between two snapshot fan-outs: the configured interval, or twice the last
@@ -213,6 +281,11 @@ impl Actor {
             };
             let fanout_at =
                 (self.dirty || self.presence_dirty).then(|| self.last_fanout + self.fanout_gap());
+            let bot_at = if self.driver.admit(&Command::Tick).is_ok() {
+                self.bot_at()
+            } else {
+                None
+            };
             tokio::select! {
                 biased;
                 _ = self.shutdown.changed() => break,
@@ -228,6 +301,7 @@ impl Actor {
                     self.process(msgs).await;
                 }
                 _ = sleep_deadline(&self.clock, deadline) => self.process(Vec::new()).await,
+                _ = sleep_deadline(&self.clock, bot_at) => self.process(Vec::new()).await,
                 _ = sleep_until_opt(fanout_at) => self.fanout(),
             }
             if (self.dirty || self.presence_dirty)
@@ -295,6 +369,9 @@ impl Actor {
         }
         if self.driver.admit(&Command::Tick).is_ok() {
             self.driver.recorder.advance_into(&mut batch, now);
+        }
+        if !self.bots.is_empty() && self.driver.admit(&Command::Tick).is_ok() {
+            self.run_bots(&mut batch, now);
         }
         if !batch.steps.is_empty() {
             self.metrics.batch_inputs.observe(batch.steps.len() as f64);

@@ -601,6 +601,21 @@ impl<'a> Session<'a> {
                     Ok(None) => return Next::Continue,
                     Err(e) => return self.fail(&req_id, e).await,
                 };
+                if entry.mode == crate::log::record::Mode::Practice
+                    && matches!(
+                        command,
+                        crate::core::Command::Act {
+                            action: crate::core::Action::Award { .. },
+                            ..
+                        }
+                    )
+                {
+                    let e = WireError::new(
+                        "practice",
+                        "a practice auction is never awarded: its results bind no one",
+                    );
+                    return self.fail(&req_id, e).await;
+                }
                 if let Role::Supplier(_) = role {
                     let l = self.shared.limits;
                     let limited = self

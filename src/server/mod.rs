@@ -14,6 +14,7 @@ pub mod clock;
 pub mod conn;
 pub mod creds;
 pub mod metrics;
+pub mod practice;
 pub mod web;
 pub mod wire;
 
@@ -207,6 +208,8 @@ pub struct Options {
     /// UNSAFE, for measurements only (`--unsafe-no-sync`): acknowledge bids after the log write
     /// without fdatasync. Refused unless listening on a loopback address.
     pub unsafe_no_sync: bool,
+    /// Serve a practice run instead of the live auction (`--practice N`): see `practice`.
+    pub practice: Option<practice::PracticeRun>,
 }
 
 impl Options {
@@ -220,6 +223,7 @@ impl Options {
             limits: Limits::default(),
             clock: Clock::System,
             unsafe_no_sync: false,
+            practice: None,
         }
     }
 }
@@ -227,6 +231,8 @@ impl Options {
 /// One auction as the connections see it.
 pub struct AuctionEntry {
     pub config: Arc<AuctionConfig>,
+    /// Live or practice: a practice auction is never awarded.
+    pub mode: Mode,
     pub tx: mpsc::Sender<ToActor>,
     pub dir: PathBuf,
     pub halted: Arc<AtomicBool>,
@@ -278,6 +284,9 @@ pub struct Started {
     pub archived: Option<PathBuf>,
 }
 
+/// Without `--start-in`, a practice run opens this long after the server starts.
+pub const PRACTICE_START_IN_MS: i64 = 60_000;
+
 fn io_err(path: &Path, e: impl std::fmt::Display) -> String {
     format!("{}: {e}", path.display())
 }
@@ -291,17 +300,45 @@ fn open_auction(
     key: &ed25519_dalek::SigningKey,
     metrics: &Arc<Metrics>,
 ) -> Result<(recorder::Opened, String, Started), String> {
-    let (mut config, text) = crate::config::load_file(path).map_err(|e| io_err(path, e))?;
+    let (config, text) = crate::config::load_file(path).map_err(|e| io_err(path, e))?;
     config
         .check_runnable()
         .map_err(|e| format!("{}: {e}", path.display()))?;
+    // A practice run: its own config (no observers, bots added), its own log and credentials.
+    let (mut config, text) = match &opts.practice {
+        Some(run) => {
+            let text =
+                practice::practice_config_text(&config, &text, run).map_err(|e| io_err(path, e))?;
+            let config = crate::config::parse(&text).map_err(|e| io_err(path, e))?;
+            (config, text)
+        }
+        None => (config, text),
+    };
+    let mode = if opts.practice.is_some() {
+        Mode::Practice
+    } else {
+        Mode::Live
+    };
     let now = opts.clock.now_ms();
-    if let Some(ms) = opts.start_in_ms {
+    // A practice run happens before the live date: without --start-in it opens in a minute.
+    let start_in = opts
+        .start_in_ms
+        .or(opts.practice.map(|_| PRACTICE_START_IN_MS));
+    if let Some(ms) = start_in {
         config.shift_schedule(now + ms - config.rules.opens_at);
     }
-    let dir = opts.data_dir.join(&config.rules.auction_id);
+    let dir = match &opts.practice {
+        Some(_) => opts
+            .data_dir
+            .join(&config.rules.auction_id)
+            .join("practice"),
+        None => opts.data_dir.join(&config.rules.auction_id),
+    };
     std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
-    let log = dir.join("live.log");
+    let log = match &opts.practice {
+        Some(run) => dir.join(format!("run-{}.log", run.run)),
+        None => dir.join("live.log"),
+    };
     let observer = |metrics: &Arc<Metrics>| -> Option<crate::log::store::CommitObserver> {
         let m = Arc::clone(metrics);
         Some(Box::new(move |records, took| {
@@ -314,7 +351,7 @@ fn open_auction(
             &log,
             config,
             &text,
-            Mode::Live,
+            mode,
             now,
             key.clone(),
             crate::log::store::WriterOptions {
@@ -331,6 +368,7 @@ fn open_auction(
         AuctionPhase::Closed | AuctionPhase::Awarded | AuctionPhase::Terminated
     );
     if opts.start_in_ms.is_some()
+        && opts.practice.is_none()
         && !opened.created
         && opened.config.schedule_shift_ms != 0
         && ended
@@ -464,9 +502,14 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
             tokens.insert(hash, (ix, role));
         }
         let (tx, rx) = mpsc::channel(opts.limits.actor_queue_max);
-        let actor = Actor::new(
+        let mode = if opts.practice.is_some() {
+            Mode::Practice
+        } else {
+            Mode::Live
+        };
+        let mut actor = Actor::new(
             Arc::clone(&config),
-            Mode::Live,
+            mode,
             opened.driver,
             opened.tail,
             opts.clock.clone(),
@@ -475,6 +518,9 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
             rx,
             shutdown_rx.clone(),
         );
+        if let Some(run) = &opts.practice {
+            actor.add_bots(run.seed);
+        }
         let halted = Arc::clone(&actor.halted);
         let sealed = Arc::clone(&actor.sealed);
         actors.push(tokio::spawn(async move {
@@ -484,6 +530,7 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
         }));
         auctions.push(AuctionEntry {
             config,
+            mode,
             tx,
             dir: started.dir.clone(),
             halted,

@@ -173,6 +173,13 @@ pub fn run(
                     text.push_str(&describe(&log, e));
                     text.push('\n');
                     published |= matches!(e, TenderEvent::AdmissionPublished { .. });
+                    if let TenderEvent::PracticeStarted { run, .. } = e {
+                        text.push_str(&format!(
+                            "  serve it: veiling serve --config {} --practice {run} --bots {}\n",
+                            dir.join("auction.toml").display(),
+                            log.tender().tender().practice_bots
+                        ));
+                    }
                 }
                 text.push_str(&format!(
                     "  record #{} {}\n",

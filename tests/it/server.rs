@@ -2918,3 +2918,142 @@ fn server_log_has_initial_prices(dir: &Path) {
         ]
     );
 }
+
+const PRACTICE_CONFIG: &str = concat!(
+    r#"[auction]
+id = "practice"
+title = "A practice auction"
+opens_at = "2030-03-05T10:00"
+
+[timing]
+mode = "parallel"
+closes_at = "2030-03-05T10:30"
+
+[bids]
+decrement_amount = "5.00"
+interval_min_s = 1
+
+[visibility]
+best_score = true
+bidder_count = true
+
+[[lots]]
+id = "lot-1"
+name = "Lot one"
+ceiling = "1000.00"
+floor = "500.00"
+"#,
+    two_suppliers!()
+);
+
+/// The practice auction (oefenveiling): `--practice 1` serves the same lots and rules into a log
+/// of its own marked practice, with bot bidders who bid on their own once it opens, no buyers'
+/// observers, its own credentials, and no award; the live auction's log is never touched. A
+/// second run is a fresh auction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_practice_run_has_bots_its_own_log_no_observers_and_no_award() {
+    let dir = crate::durability::tempdir("server/practice");
+    let config = dir.join("auction.toml");
+    std::fs::write(&config, PRACTICE_CONFIG).unwrap();
+    let start = |run: u32| {
+        let (config, dir) = (config.clone(), dir.clone());
+        async move {
+            let clock = Clock::manual(1_900_000_000_000);
+            let mut opts = Options::new(vec![config], dir.join("data"));
+            opts.listen = "127.0.0.1:0".parse().unwrap();
+            opts.clock = clock.clone();
+            opts.limits = test_limits();
+            opts.practice = Some(veiling::server::practice::PracticeRun {
+                run,
+                bots: 2,
+                seed: 5,
+            });
+            opts.start_in_ms = Some(10_000);
+            let server = server::start(opts).await.expect("server starts").0;
+            let creds: Value = serde_json::from_str(
+                &std::fs::read_to_string(dir.join("data/practice/practice/credentials.json"))
+                    .unwrap(),
+            )
+            .unwrap();
+            let tokens: BTreeMap<String, String> = creds["participants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p["id"].as_str().unwrap().to_string(),
+                        p["token"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            (server, clock, tokens)
+        }
+    };
+    let (server, clock, tokens) = start(1).await;
+    let addr = server.addr;
+    // No observer in practice; the bots are participants of the practice config.
+    assert!(!tokens.contains_key("obs"), "{tokens:?}");
+    assert!(tokens.contains_key("oefenbot-1") && tokens.contains_key("oefenbot-2"));
+    let (mut s1, welcome) = Client::login(addr, &tokens["s1"]).await;
+    assert_eq!(welcome["mode"], "practice");
+    let (mut a1, _) = Client::login(addr, &tokens["a1"]).await;
+    // It opens 10 s after the start; within the next minutes the bots bid by themselves.
+    let opens = 1_900_000_000_000 + 10_000;
+    for t in (0..=240).step_by(5) {
+        clock.set(opens + t * 1000);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let st = a1.request(json!({"type": "state"})).await;
+    let ladder = st["state"]["lots"][0]["ladder"].as_array().unwrap().clone();
+    assert!(
+        ladder
+            .iter()
+            .any(|r| r["supplier"].as_str().unwrap().starts_with("oefenbot-")),
+        "the bots bid: {ladder:?}"
+    );
+    // The supplier rehearses against them.
+    let b = s1.bid("lot-1", "p-1", "520.00").await;
+    assert_eq!(b["type"], "accepted", "{b}");
+    // Let the lot close; the award is refused in practice.
+    clock.set(opens + 31 * 60_000);
+    a1.recv_where(|m| m["type"] == "phase" && m.get("lot").is_none() && m["phase"] == "closed")
+        .await;
+    let r = a1
+        .act(json!({"action": "award", "lot": "lot-1", "reason": "practice"}))
+        .await;
+    assert_eq!(
+        (r["type"].as_str(), r["code"].as_str()),
+        (Some("error"), Some("practice"))
+    );
+    server.shutdown().await;
+    // Its log is marked practice, verifies, and sits apart from the live auction's place.
+    let data = dir.join("data/practice");
+    let log = data.join("practice/run-1.log");
+    let header: Value = serde_json::from_str(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["mode"], "practice");
+    assert!(
+        header["config"]
+            .as_str()
+            .unwrap()
+            .contains("PRACTICE run 1")
+    );
+    assert!(!header["config"].as_str().unwrap().contains("[[observers]]"));
+    assert!(!data.join("live.log").exists(), "no live log from practice");
+    assert!(
+        !data.join("credentials.json").exists(),
+        "no live credentials from practice"
+    );
+    let (verdict, out) = crate::independent::python(&log, None, true);
+    assert_eq!(verdict, None, "{out}");
+    // Run 2 is a fresh practice auction in a log of its own.
+    let (server, _clock, _tokens) = start(2).await;
+    server.shutdown().await;
+    assert!(data.join("practice/run-2.log").exists());
+}
