@@ -286,8 +286,13 @@ enum TenderCmd {
 #[derive(clap::Args)]
 struct ServeArgs {
     /// Auction configs (one auction each).
-    #[arg(long = "config", required = true, num_args = 1..)]
+    #[arg(long = "config", required_unless_present = "tenders", num_args = 1..)]
     configs: Vec<PathBuf>,
+    /// Host a tender (its log DATA_DIR/ID/tender.log, started by `veiling tender init`):
+    /// candidates register, upload their submissions and ask questions over HTTP with their
+    /// tokens from DATA_DIR/ID/tender-credentials.json (docs/tender.md). Repeatable.
+    #[arg(long = "tender", value_name = "ID")]
+    tenders: Vec<String>,
     #[arg(long, default_value = "data")]
     data_dir: PathBuf,
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -341,6 +346,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         practice,
         bots,
         bot_seed,
+        tenders,
     } = args;
     let log_level = log_level.as_str();
     let mut bounds = server::Limits::default();
@@ -366,6 +372,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         opts.origins = origins;
         opts.limits = bounds;
         opts.unsafe_no_sync = unsafe_no_sync;
+        opts.tenders = tenders;
         opts.practice = practice.map(|run| server::practice::PracticeRun {
             run,
             bots,
@@ -376,6 +383,17 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             outln!(
                 "WARNING: --unsafe-no-sync: bids are acknowledged without fdatasync; a crash can \
                  lose them. For measurements only."
+            );
+        }
+        for t in &server.shared.tenders {
+            outln!(
+                "tender {}: requests at http://{}/tender; tokens in {}",
+                t.id,
+                server.addr,
+                t.data_dir
+                    .join(&t.id)
+                    .join("tender-credentials.json")
+                    .display()
             );
         }
         for (s, entry) in started.iter().zip(&server.shared.auctions) {
@@ -736,6 +754,7 @@ fn tender(step: TenderCmd) -> ExitCode {
             steps::init(&config, &data_dir, key, now, shift).map(|text| steps::StepResult {
                 text,
                 accepted: true,
+                records: Vec::new(),
             })
         }),
         TenderCmd::Status { id, data_dir, key } => server_key(key.as_deref(), &data_dir)
@@ -743,12 +762,14 @@ fn tender(step: TenderCmd) -> ExitCode {
             .map(|text| steps::StepResult {
                 text,
                 accepted: true,
+                records: Vec::new(),
             }),
         TenderCmd::Nota { id, data_dir, key } => server_key(key.as_deref(), &data_dir)
             .and_then(|key| steps::nota(&data_dir, &id, key))
             .map(|v| steps::StepResult {
                 text: format!("{v:#}\n"),
                 accepted: true,
+                records: Vec::new(),
             }),
         TenderCmd::Open(at) => run(at, "auctioneer", Step::Open),
         TenderCmd::Register(at) => run(at, "supplier", Step::Register),
@@ -781,6 +802,7 @@ fn tender(step: TenderCmd) -> ExitCode {
             steps::export(&data_dir, &id, key, &out).map(|text| steps::StepResult {
                 text,
                 accepted: true,
+                records: Vec::new(),
             })
         }),
     };

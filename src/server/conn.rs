@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -187,6 +187,9 @@ pub async fn handle(mut stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared
             .await
         }
         ("GET", WS_PATH) => upgrade(stream, head, peer, shared).await,
+        (_, p) if p == "/tender" || p.starts_with("/tender/") => {
+            tender_request(&mut stream, head, shared).await
+        }
         ("GET", "/log") => web::serve_log(&mut stream, head.header("authorization"), shared).await,
         ("GET", "/pubkey") => web::serve_pubkey(&mut stream, shared).await,
         (method, p) => {
@@ -207,6 +210,94 @@ pub async fn handle(mut stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared
             }
         }
     }
+}
+
+async fn respond_json(stream: &mut TcpStream, status: &str, body: &Value) {
+    respond(
+        stream,
+        status,
+        "application/json",
+        &format!(
+            "{}\n",
+            serde_json::to_string_pretty(body).unwrap_or_default()
+        ),
+    )
+    .await;
+}
+
+/// A tender request (`super::tender_api`): authenticate by the tender token, rate-limit per
+/// participant, read a bounded body, run the step.
+async fn tender_request(stream: &mut TcpStream, head: Head, shared: &Arc<Shared>) {
+    use super::tender_api::{TENDER_BODY_MAX, TENDER_REQUESTS_BURST, TENDER_REQUESTS_PER_S};
+    let token = head
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some((tender, role)) =
+        token.and_then(|t| shared.tender_tokens.get(&token_hash(t)).map(|e| *e))
+    else {
+        return respond_json(
+            stream,
+            "401 Unauthorized",
+            &json!({"error": "a tender token is needed (Authorization: Bearer ...)"}),
+        )
+        .await;
+    };
+    let limited = shared
+        .tender_buckets
+        .entry((tender, role))
+        .or_insert_with(|| Bucket::full(TENDER_REQUESTS_BURST))
+        .take(TENDER_REQUESTS_PER_S, TENDER_REQUESTS_BURST)
+        .err();
+    if let Some(retry_ms) = limited {
+        return respond_json(
+            stream,
+            "429 Too Many Requests",
+            &json!({"error": "too many requests", "retry_after_ms": retry_ms}),
+        )
+        .await;
+    }
+    let length = head
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    if length > TENDER_BODY_MAX {
+        return respond_json(
+            stream,
+            "413 Content Too Large",
+            &json!({"error": format!("at most {TENDER_BODY_MAX} bytes")}),
+        )
+        .await;
+    }
+    let mut body = head.rest.clone();
+    body.truncate(length);
+    let read = tokio::time::timeout(shared.limits.handshake_timeout, async {
+        let mut chunk = [0u8; 8192];
+        while body.len() < length {
+            let n = stream.read(&mut chunk).await.map_err(|_| ())?;
+            if n == 0 {
+                return Err(());
+            }
+            body.extend_from_slice(&chunk[..n.min(length - body.len())]);
+        }
+        Ok(())
+    })
+    .await;
+    if !matches!(read, Ok(Ok(()))) {
+        return respond_json(
+            stream,
+            "400 Bad Request",
+            &json!({"error": "the body did not arrive whole"}),
+        )
+        .await;
+    }
+    let path = head.path.split('?').next().unwrap_or("");
+    let Some(entry) = shared.tenders.get(tender) else {
+        return respond_json(stream, "404 Not Found", &json!({"error": "no such tender"})).await;
+    };
+    let now = shared.clock.now_ms();
+    let a = super::tender_api::route(entry, role, &head.method, path, &body, now).await;
+    respond_json(stream, a.status, &a.body).await;
 }
 
 async fn upgrade(mut stream: TcpStream, head: Head, peer: SocketAddr, shared: &Arc<Shared>) {

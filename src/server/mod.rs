@@ -15,6 +15,7 @@ pub mod conn;
 pub mod creds;
 pub mod metrics;
 pub mod practice;
+pub mod tender_api;
 pub mod web;
 pub mod wire;
 
@@ -210,6 +211,8 @@ pub struct Options {
     pub unsafe_no_sync: bool,
     /// Serve a practice run instead of the live auction (`--practice N`): see `practice`.
     pub practice: Option<practice::PracticeRun>,
+    /// Tenders to host (`--tender ID`): their logs are `DATA_DIR/ID/tender.log`.
+    pub tenders: Vec<String>,
 }
 
 impl Options {
@@ -224,6 +227,7 @@ impl Options {
             clock: Clock::System,
             unsafe_no_sync: false,
             practice: None,
+            tenders: Vec::new(),
         }
     }
 }
@@ -247,6 +251,10 @@ pub struct Shared {
     pub tokens: DashMap<TokenHash, (usize, Role)>,
     pub conns_per_participant: DashMap<(usize, Role), usize>,
     pub supplier_buckets: DashMap<(usize, Role), conn::Bucket>,
+    /// The tenders hosted, their tokens (token hash -> tender index, role) and rate buckets.
+    pub tenders: Vec<tender_api::TenderEntry>,
+    pub tender_tokens: DashMap<TokenHash, (usize, Role)>,
+    pub tender_buckets: DashMap<(usize, Role), conn::Bucket>,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub clock: Clock,
@@ -538,6 +546,28 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
         });
         started_all.push(started);
     }
+    // The tenders: each log must open (verified, re-executed); their tokens in their own file.
+    let mut tenders = Vec::new();
+    let tender_tokens = DashMap::new();
+    for (ix, id) in opts.tenders.iter().enumerate() {
+        let (dir, i, k) = (opts.data_dir.clone(), id.clone(), key.clone());
+        let config = tokio::task::spawn_blocking(move || {
+            crate::tender::log::TenderLog::open(&crate::tender::steps::tender_log_path(&dir, &i), k)
+                .map(|log| log.config().clone())
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        let creds = opts.data_dir.join(id).join("tender-credentials.json");
+        for (role, hash) in creds::load_or_create(&creds, &config)? {
+            tender_tokens.insert(hash, (ix, role));
+        }
+        tenders.push(tender_api::TenderEntry {
+            id: id.clone(),
+            data_dir: opts.data_dir.clone(),
+            key: key.clone(),
+            config: Arc::new(config),
+        });
+    }
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| format!("listen on {}: {e}", opts.listen))?;
@@ -552,6 +582,9 @@ pub async fn start(opts: Options) -> Result<(Server, Vec<Started>), String> {
         tokens,
         conns_per_participant: DashMap::new(),
         supplier_buckets: DashMap::new(),
+        tenders,
+        tender_tokens,
+        tender_buckets: DashMap::new(),
         metrics,
         limits: opts.limits,
         clock: opts.clock.clone(),

@@ -285,6 +285,9 @@ pub enum TenderRejection {
     TooManyQuestions {
         max: usize,
     },
+    TooManySubmissions {
+        max: u32,
+    },
     UnknownQuestion {
         question: Seq,
     },
@@ -344,6 +347,7 @@ impl TenderRejection {
             TextRequired => "text_required",
             TextTooLong { .. } => "text_too_long",
             TooManyQuestions { .. } => "too_many_questions",
+            TooManySubmissions { .. } => "too_many_submissions",
             UnknownQuestion { .. } => "unknown_question",
             AlreadyAnswered { .. } => "already_answered",
             NoSubmission { .. } => "no_submission",
@@ -367,6 +371,8 @@ pub type TenderOutcome = Result<Vec<TenderEvent>, TenderRejection>;
 pub struct CandidateState {
     pub registered: bool,
     pub submission: Option<(TimeMs, Submission)>,
+    /// Submissions made (the last one counts).
+    pub submissions: u32,
     /// Per criterion: the verdict, whether it passes, the motivation.
     pub verdicts: Vec<Option<(Verdict, bool, String)>>,
 }
@@ -553,6 +559,11 @@ impl Tender {
                 if !c.registered {
                     return Err(TenderRejection::NotRegistered {
                         supplier: *supplier,
+                    });
+                }
+                if c.submissions >= limits::SUBMISSIONS_PER_SUPPLIER_MAX {
+                    return Err(TenderRejection::TooManySubmissions {
+                        max: limits::SUBMISSIONS_PER_SUPPLIER_MAX,
                     });
                 }
                 self.check_submission(*supplier, submission)?;
@@ -991,6 +1002,7 @@ impl Tender {
             } => {
                 if let Some(c) = self.candidates.get_mut(supplier.ix()) {
                     c.submission = Some((*at, submission.clone()));
+                    c.submissions += 1;
                 }
             }
             E::QuestionAsked {

@@ -514,6 +514,7 @@ pub fn rejection_json(r: &TenderRejection, names: &TNames<'_>) -> Value {
         R::TextRequired | R::SelfConfirmation => json!({}),
         R::TextTooLong { len, max } => json!({"len": len, "max": max}),
         R::TooManyQuestions { max } => json!({"max": max}),
+        R::TooManySubmissions { max } => json!({"max": max}),
         R::UnknownQuestion { question } | R::AlreadyAnswered { question } => {
             json!({"question": question})
         }

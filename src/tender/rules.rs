@@ -10,6 +10,8 @@ use crate::core::TimeMs;
 pub mod limits {
     /// Qualification criteria in one tender.
     pub const CRITERIA_MAX: usize = 100;
+    /// Submissions one supplier may make (each replaces the one before).
+    pub const SUBMISSIONS_PER_SUPPLIER_MAX: u32 = 100;
     /// Questions one supplier may ask (nota van inlichtingen).
     pub const QUESTIONS_PER_SUPPLIER_MAX: usize = 50;
     /// Longest question, answer, motivation, evidence reference or answer text, in characters.

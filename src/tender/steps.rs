@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::admission::{auction_config_text, letter};
 use super::log::{TenderLog, write_durably};
-use super::record::{TNames, parse_command, parse_submission, rejection_json};
+use super::record::{TNames, parse_command, parse_submission};
 use super::*;
 use crate::config;
 use crate::log::chain;
@@ -125,10 +125,12 @@ pub enum Step {
     ConfirmAward,
 }
 
-/// What a step did: its text for people, and whether everything it sent was accepted.
+/// What a step did: its text for people, whether everything it sent was accepted, and each
+/// record it made: (seq, record hash, outcome as in the log).
 pub struct StepResult {
     pub text: String,
     pub accepted: bool,
+    pub records: Vec<(Seq, String, Value)>,
 }
 
 /// Run one step as `who` (`supplier:ID` or `auctioneer:ID`, checked against the config).
@@ -147,6 +149,7 @@ pub fn run(
     let mut text = String::new();
     let mut accepted = true;
     let mut published = false;
+    let mut records = Vec::new();
     for command in commands {
         let command = match (&command, &step) {
             // The admission's auction config: its hash goes on the record. (While the
@@ -167,6 +170,17 @@ pub fn run(
             _ => command,
         };
         let receipt = log.submit(now, command)?;
+        {
+            let names = TNames {
+                tender: log.tender().tender(),
+                rules: log.tender().rules(),
+            };
+            records.push((
+                receipt.seq,
+                receipt.hash.clone(),
+                super::record::outcome_json(&receipt.outcome, &names),
+            ));
+        }
         match &receipt.outcome {
             Ok(events) => {
                 for e in events {
@@ -189,24 +203,23 @@ pub fn run(
             }
             Err(r) => {
                 accepted = false;
-                let names = TNames {
-                    tender: log.tender().tender(),
-                    rules: log.tender().rules(),
-                };
                 text.push_str(&format!(
                     "refused [{}]: {} (record #{})\n",
                     r.code(),
                     explain(r, &log),
                     receipt.seq
                 ));
-                let _ = rejection_json(r, &names);
             }
         }
     }
     if published {
         text.push_str(&publish_files(&log, &dir)?);
     }
-    Ok(StepResult { text, accepted })
+    Ok(StepResult {
+        text,
+        accepted,
+        records,
+    })
 }
 
 /// The commands a step sends: one, or (evaluations from a file) one per line of the file.
@@ -556,6 +569,7 @@ pub fn explain(r: &TenderRejection, log: &TenderLog) -> String {
         R::TextRequired => "a text is required".into(),
         R::TextTooLong { len, max } => format!("{len} characters; at most {max}"),
         R::TooManyQuestions { max } => format!("at most {max} questions per candidate"),
+        R::TooManySubmissions { max } => format!("at most {max} submissions per candidate"),
         R::UnknownQuestion { question } => format!("no question #{question}"),
         R::AlreadyAnswered { question } => format!("question #{question} is answered already"),
         R::NoSubmission { supplier } => format!("{} made no submission", sup(supplier)),
@@ -673,4 +687,125 @@ pub fn nota(data_dir: &Path, id: &str, key: SigningKey) -> Result<Value, String>
             })
             .collect::<Vec<_>>()
     ))
+}
+
+/// What one participant sees of the tender (`GET /tender`): the phase, the dates, the criteria
+/// and the published questions and answers; a candidate also its own registration, submission
+/// and, once published, its own letter; an auctioneer or the auditor every candidate's status,
+/// every question with who asked, and the admission. `who`: `supplier:ID`, `auctioneer:ID`,
+/// `observer:ID` or `auditor`.
+pub fn view(data_dir: &Path, id: &str, key: SigningKey, who: &str) -> Result<Value, String> {
+    let log = TenderLog::open(&tender_log_path(data_dir, id), key)?;
+    let t = log.tender();
+    let rules = t.rules();
+    let tr = t.tender();
+    let names = TNames { tender: tr, rules };
+    let criteria: Vec<Value> = tr
+        .criteria
+        .iter()
+        .map(|c| {
+            let mut v = json!({"id": c.id, "kind": c.kind.name(), "text": c.text});
+            match &c.kind {
+                CriterionKind::KnockOut { evidence_required } => {
+                    v["evidence_required"] = json!(evidence_required)
+                }
+                CriterionKind::Threshold { minimum, unit } => {
+                    v["minimum"] = json!(minimum.to_string());
+                    v["unit"] = json!(unit);
+                }
+                CriterionKind::Quality { weight, points_max } => {
+                    v["weight"] = json!(weight.to_string());
+                    v["points_max"] = json!(points_max);
+                }
+            }
+            v
+        })
+        .collect();
+    let nota: Vec<Value> = t
+        .questions()
+        .filter_map(|(n, q)| {
+            let (at, answer) = q.answer.as_ref()?;
+            Some(json!({"question": n, "text": q.text, "answer": answer, "answered_at": at}))
+        })
+        .collect();
+    let mut v = json!({
+        "tender": rules.auction_id, "title": rules.title, "phase": t.phase().name(),
+        "sealed": log.is_sealed(),
+        "dates": {"qualification_opens_at": tr.qualification_opens_at,
+                  "questions_close_at": tr.questions_close_at,
+                  "qualification_closes_at": tr.qualification_closes_at,
+                  "auction_opens_at": rules.opens_at, "award_by": tr.award_by},
+        "criteria": criteria,
+        "scoring": format!("{:?}", rules.scoring).to_lowercase(),
+        "formula": super::admission::formula_text(rules),
+        "nota": nota,
+    });
+    let (role, pid) = who.split_once(':').unwrap_or((who, ""));
+    match role {
+        "supplier" => {
+            let s = names
+                .supplier_ix(pid)
+                .ok_or_else(|| format!("unknown supplier '{pid}'"))?;
+            let c = t.candidate(s).ok_or("unknown candidate")?;
+            let sup = &rules.suppliers[s.ix()];
+            v["lots"] = json!(
+                rules
+                    .lots
+                    .iter()
+                    .enumerate()
+                    .map(|(l, lot)| json!({"id": lot.id, "name": lot.name,
+                                           "candidate": sup.admitted[l]}))
+                    .collect::<Vec<_>>()
+            );
+            v["you"] = json!({
+                "id": sup.id, "name": sup.name, "registered": c.registered,
+                "submissions": c.submissions,
+                "submitted_at": c.submission.as_ref().map(|(at, _)| at),
+                "submission": c.submission.as_ref()
+                    .map(|(_, sub)| super::record::submission_json(sub, &names)),
+                "questions": t.questions().filter(|(_, q)| q.supplier == s)
+                    .map(|(n, q)| json!({"question": n, "text": q.text,
+                                         "answered": q.answer.is_some()}))
+                    .collect::<Vec<_>>(),
+            });
+            if let Some(l) = letter(t, s) {
+                v["letter"] = l;
+            }
+        }
+        "auctioneer" | "auditor" => {
+            v["candidates"] = json!(
+                rules
+                    .suppliers
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, sup)| {
+                        let c = t.candidate(SupplierIx(i as u32))?;
+                        Some(
+                            json!({"id": sup.id, "name": sup.name, "registered": c.registered,
+                            "submitted_at": c.submission.as_ref().map(|(at, _)| at),
+                            "evaluated": c.verdicts.iter().filter(|x| x.is_some()).count()}),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            );
+            v["questions"] = json!(
+                t.questions()
+                    .map(|(n, q)| json!({"question": n, "at": q.at,
+                        "supplier": rules.suppliers[q.supplier.ix()].id, "text": q.text,
+                        "answer": q.answer.as_ref().map(|(_, a)| a)}))
+                    .collect::<Vec<_>>()
+            );
+            if let Some((admitted, excluded, sha)) = t.admission() {
+                v["admission"] = json!({
+                    "admitted": admitted.iter().map(|a| &rules.suppliers[a.supplier.ix()].id)
+                        .collect::<Vec<_>>(),
+                    "excluded": excluded.iter().map(|e| json!({
+                        "supplier": rules.suppliers[e.supplier.ix()].id, "reasons": e.reasons}))
+                        .collect::<Vec<_>>(),
+                    "auction_config_sha256": sha});
+            }
+        }
+        _ => {}
+    }
+    Ok(v)
 }

@@ -598,3 +598,371 @@ fn a_torn_tender_record_is_cut_aside() {
     let log = env.log();
     assert!(log.tender().candidate(SupplierIx(0)).unwrap().registered);
 }
+
+/// One HTTP request with a bearer token and an optional JSON body; the status code and the JSON
+/// answer.
+async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, serde_json::from_str(rest).unwrap_or(Value::Null))
+}
+
+fn tokens(path: &Path) -> std::collections::BTreeMap<String, String> {
+    let creds: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    creds["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap().to_string(),
+                p["token"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A server on 127.0.0.1 with a manual clock.
+async fn serve(
+    data: &Path,
+    at: TimeMs,
+    configure: impl FnOnce(&mut veiling::server::Options),
+) -> (veiling::server::Server, veiling::server::clock::Clock) {
+    let clock = veiling::server::clock::Clock::manual(at);
+    let mut opts = veiling::server::Options::new(Vec::new(), data.to_path_buf());
+    opts.listen = "127.0.0.1:0".parse().unwrap();
+    opts.clock = clock.clone();
+    opts.limits = crate::server::test_limits();
+    configure(&mut opts);
+    let server = veiling::server::start(opts).await.expect("server starts").0;
+    (server, clock)
+}
+
+/// The whole route over the real protocol: candidates register, upload their submissions and
+/// ask over HTTP; the auctioneer's steps that are not live run as `veiling tender` runs them;
+/// foxtrot is excluded on a knock-out; two practice runs are served with bots; the live
+/// auction is served from the published config and bid on over WebSocket, where the evaluated
+/// quality bonuses rank; the award is proposed from its sealed log, confirmed by two
+/// auctioneers, and exported per buyer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_tender_over_the_protocol() {
+    let data = crate::durability::tempdir("tender/protocol");
+    // The server's own key: the tender CLI and the server sign with the same one.
+    let server_key = SigningKey::from_bytes(&[9u8; 32]);
+    veiling::log::keys::write(&data.join("server.key"), &server_key).unwrap();
+    let k = || server_key.clone();
+    let step = |who: &str, at: &str, step: Step| {
+        let r = steps::run(&data, "dieetvoeding-2024", who, k(), t(at), step).unwrap();
+        assert!(r.accepted, "{who} at {at}: {}", r.text);
+        r
+    };
+    steps::init(
+        &root().join(CONFIG),
+        &data,
+        k(),
+        t("2024-05-20T09:00"),
+        None,
+    )
+    .unwrap();
+    step(A1, "2024-06-03T09:00", Step::Open);
+
+    // The tender is served; candidates act over HTTP with their tender tokens.
+    let (server, clock) = serve(&data, t("2024-06-03T10:00"), |o| {
+        o.tenders = vec!["dieetvoeding-2024".into()]
+    })
+    .await;
+    let addr = server.addr;
+    let tok = tokens(&data.join("dieetvoeding-2024/tender-credentials.json"));
+    let (code, _) = http(addr, "GET", "/tender", "vt_wrong", None).await;
+    assert_eq!(code, 401);
+    for c in CANDIDATES {
+        let (code, v) = http(addr, "POST", "/tender/register", &tok[c], None).await;
+        assert_eq!(code, 200, "{c}: {v}");
+        assert_eq!(
+            v["records"][0]["outcome"]["accepted"][0]["event"],
+            "registered"
+        );
+    }
+    // A second registration is refused, on the record (409).
+    let (code, v) = http(addr, "POST", "/tender/register", &tok["alfa-medical"], None).await;
+    assert_eq!(
+        (
+            code,
+            v["records"][0]["outcome"]["rejected"]["code"].as_str()
+        ),
+        (409, Some("already_registered"))
+    );
+    // An auctioneer may not submit; a body that is not JSON is not recorded.
+    let (code, _) = http(addr, "POST", "/tender/register", &tok["inkoper-1"], None).await;
+    assert_eq!(code, 403);
+    let (code, v) = http(
+        addr,
+        "POST",
+        "/tender/questions",
+        &tok["bravo-zorg"],
+        Some(&json!({"txt": 1})),
+    )
+    .await;
+    assert_eq!(code, 400, "{v}");
+    clock.set(t("2024-06-10T12:00"));
+    for (c, turnover) in [
+        ("alfa-medical", "4200000.00"),
+        ("bravo-zorg", "3100000.00"),
+        ("celsius-pharma", "1800000.00"),
+        ("delta-dieet", "2000000.00"),
+        ("echo-health", "1550000.00"),
+        ("foxtrot-voeding", "2500000.00"),
+    ] {
+        let (code, v) = http(
+            addr,
+            "POST",
+            "/tender/submission",
+            &tok[c],
+            Some(&submission(turnover)),
+        )
+        .await;
+        assert_eq!(code, 200, "{c}: {v}");
+    }
+    let (code, v) = http(
+        addr,
+        "POST",
+        "/tender/questions",
+        &tok["bravo-zorg"],
+        Some(&json!({"text": "Telt omzet uit thuiszorgproducten mee?"})),
+    )
+    .await;
+    assert_eq!(code, 200, "{v}");
+    let question = v["records"][0]["seq"].as_u64().unwrap();
+    step(
+        A1,
+        "2024-06-14T09:00",
+        Step::Answer {
+            question,
+            text: "Nee, alleen dieetvoeding.".into(),
+        },
+    );
+    // Every candidate reads the answer, without who asked; its own submission is on file.
+    let (code, v) = http(addr, "GET", "/tender", &tok["delta-dieet"], None).await;
+    assert_eq!(code, 200);
+    assert_eq!(v["nota"][0]["answer"], "Nee, alleen dieetvoeding.");
+    assert!(!v.to_string().contains("bravo"), "{v}");
+    assert_eq!(v["you"]["submissions"], 1);
+    assert_eq!(
+        v["you"]["submission"]["answers"]["jaaromzet"]["value"],
+        "2000000.00"
+    );
+    // Late: at the deadline a submission is refused (and recorded).
+    clock.set(t("2024-07-05T12:00"));
+    let (code, v) = http(
+        addr,
+        "POST",
+        "/tender/submission",
+        &tok["alfa-medical"],
+        Some(&submission("1.00")),
+    )
+    .await;
+    assert_eq!(
+        (
+            code,
+            v["records"][0]["outcome"]["rejected"]["code"].as_str()
+        ),
+        (409, Some("too_late"))
+    );
+
+    // Evaluation and admission (the auctioneer's steps).
+    step(A1, "2024-07-05T12:00", Step::Close);
+    let mut rows = Vec::new();
+    rows.extend(evaluation("alfa-medical", &[], "4200000.00", (8, 6)));
+    rows.extend(evaluation("bravo-zorg", &[], "3100000.00", (5, 9)));
+    rows.extend(evaluation("celsius-pharma", &[], "1800000.00", (3, 3)));
+    rows.extend(evaluation("delta-dieet", &[], "2000000.00", (4, 5)));
+    rows.extend(evaluation("echo-health", &[], "1550000.00", (0, 2)));
+    rows.extend(evaluation(
+        "foxtrot-voeding",
+        &["verscherpt-toezicht"],
+        "2500000.00",
+        (9, 9),
+    ));
+    step(A1, "2024-07-10T10:00", Step::Evaluate(json!(rows)));
+    step(A1, "2024-07-15T09:00", Step::Publish);
+    // Each candidate reads its own letter over HTTP.
+    clock.set(t("2024-07-15T10:00"));
+    let (_, v) = http(addr, "GET", "/tender", &tok["alfa-medical"], None).await;
+    assert_eq!(
+        (
+            v["letter"]["admitted"].as_bool(),
+            v["letter"]["quality"]["perceel-1"].as_str()
+        ),
+        (Some(true), Some("72000.00"))
+    );
+    let (_, v) = http(addr, "GET", "/tender", &tok["foxtrot-voeding"], None).await;
+    assert_eq!(v["letter"]["admitted"], false);
+    assert!(
+        v["letter"]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("verscherpt-toezicht")
+    );
+    server.shutdown().await;
+
+    // Two practice runs, each served with bots; a candidate rehearses; foxtrot is not in it.
+    let auction_toml = data.join("dieetvoeding-2024/auction.toml");
+    for run in 1..=2u32 {
+        step(A1, &format!("2024-09-0{}T10:00", run + 1), Step::Practice);
+        let (server, clock) = serve(&data, t("2024-09-02T10:00"), |o| {
+            o.configs = vec![auction_toml.clone()];
+            o.practice = Some(veiling::server::practice::PracticeRun {
+                run,
+                bots: 2,
+                seed: u64::from(run),
+            });
+            o.start_in_ms = Some(10_000);
+        })
+        .await;
+        let ptok = tokens(&data.join("dieetvoeding-2024/practice/credentials.json"));
+        assert!(!ptok.contains_key("foxtrot-voeding") && !ptok.contains_key("waarnemer-asr"));
+        let (mut s, welcome) =
+            crate::server::Client::login(server.addr, &ptok["alfa-medical"]).await;
+        assert_eq!(welcome["mode"], "practice");
+        clock.set(t("2024-09-02T10:00") + 10_000);
+        s.recv_where(|m| m["type"] == "phase" && m["phase"] == "open" && m.get("lot").is_none())
+            .await;
+        let b = s
+            .request(
+                json!({"type": "bid", "lot": "perceel-1", "client_bid_id": "oefen-1",
+                            "lines": ["6.50", "9.00", "13.00"]}),
+            )
+            .await;
+        assert_eq!(b["type"], "accepted", "{b}");
+        server.shutdown().await;
+        assert!(
+            data.join(format!("dieetvoeding-2024/practice/run-{run}.log"))
+                .exists()
+        );
+    }
+    step(A1, "2024-09-17T09:55", Step::Live);
+
+    // The live auction from the published config, over WebSocket.
+    let (server, clock) = serve(&data, t("2024-09-17T09:59"), |o| {
+        o.configs = vec![auction_toml.clone()];
+    })
+    .await;
+    let ltok = tokens(&data.join("dieetvoeding-2024/credentials.json"));
+    assert!(
+        !ltok.contains_key("foxtrot-voeding"),
+        "the excluded candidate has no auction token"
+    );
+    let login = |id: &str| crate::server::Client::login(server.addr, &ltok[id]);
+    let (mut alfa, _) = login("alfa-medical").await;
+    let (mut bravo, _) = login("bravo-zorg").await;
+    let (mut delta, _) = login("delta-dieet").await;
+    let (mut a1, _) = login("inkoper-1").await;
+    clock.set(t("2024-09-17T10:00"));
+    a1.recv_where(|m| m["type"] == "phase" && m["phase"] == "open" && m.get("lot").is_none())
+        .await;
+    clock.set(t("2024-09-17T10:05"));
+    let lines = |lot: &str, id: &str, l: &[&str]| json!({"type": "bid", "lot": lot, "client_bid_id": id, "lines": l});
+    let a = alfa
+        .request(lines("perceel-1", "a1", &["6.00", "8.00", "12.00"]))
+        .await;
+    // alfa's total 2104000.00 ranks on 2104000.00 - 72000.00 (its evaluated bonus).
+    assert_eq!(
+        (a["total"].as_str(), a["score"].as_str()),
+        (Some("2104000.00"), Some("2032000.00")),
+        "{a}"
+    );
+    let b = bravo
+        .request(lines("perceel-1", "b1", &["6.10", "8.00", "12.00"]))
+        .await;
+    assert_eq!(b["score"], "2056000.00", "{b}");
+    assert_eq!(b["rank"], 2);
+    alfa.request(lines("perceel-2", "a2", &["1.00", "1.50"]))
+        .await;
+    delta
+        .request(lines("perceel-2", "d2", &["1.00", "1.52"]))
+        .await;
+    let b2 = bravo
+        .request(lines("perceel-2", "b2", &["1.01", "1.50"]))
+        .await;
+    assert_eq!(b2["type"], "accepted", "{b2}");
+    clock.set(t("2024-09-17T11:16"));
+    a1.recv_where(|m| m["type"] == "phase" && m.get("lot").is_none() && m["phase"] == "closed")
+        .await;
+    for lot in ["perceel-1", "perceel-2"] {
+        let r = a1
+            .act(json!({"action": "award", "lot": lot, "reason": "beste score"}))
+            .await;
+        assert_eq!(r["type"], "done", "{r}");
+    }
+    a1.recv_where(|m| m["type"] == "phase" && m["phase"] == "awarded")
+        .await;
+    server.shutdown().await;
+
+    // The award: proposed from the sealed live log, confirmed by two auctioneers, exported.
+    step(
+        A1,
+        "2024-09-18T09:00",
+        Step::ProposeAward(data.join("dieetvoeding-2024/live.log")),
+    );
+    step(A1, "2024-09-19T09:00", Step::ConfirmAward);
+    step(A2, "2024-09-20T09:00", Step::ConfirmAward);
+    let out = data.join("export");
+    steps::export(&data, "dieetvoeding-2024", k(), &out).unwrap();
+    let award: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("award.json")).unwrap()).unwrap();
+    assert_eq!(award["status"], "confirmed");
+    assert_eq!(award["lots"][0]["winners"][0]["supplier"], "alfa-medical");
+    let p2: Vec<&str> = award["lots"][1]["winners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["supplier"].as_str().unwrap())
+        .collect();
+    assert_eq!(p2.len(), 2);
+    // a.s.r. takes 40% of perceel-2: of each winner's total.
+    let asr = &award["lots"][1]["buyers"][0];
+    assert_eq!(
+        (asr["buyer"].as_str(), asr["share_percent"].as_str()),
+        (Some("asr"), Some("40"))
+    );
+    let w0 = award["lots"][1]["winners"][0]["total"]
+        .as_str()
+        .unwrap()
+        .parse::<rust_decimal::Decimal>()
+        .unwrap();
+    assert_eq!(
+        asr["contract_value"][0]["value"].as_str().unwrap(),
+        (w0 * rust_decimal::Decimal::new(40, 2))
+            .round_dp(2)
+            .to_string()
+    );
+    // Every log of the route verifies: the tender log sealed, the live log sealed, the practice
+    // logs marked practice.
+    for (log, sealed) in [
+        ("dieetvoeding-2024/tender.log", true),
+        ("dieetvoeding-2024/live.log", true),
+        ("dieetvoeding-2024/practice/run-1.log", false),
+        ("dieetvoeding-2024/practice/run-2.log", false),
+    ] {
+        let (verdict, out) = crate::independent::python(&data.join(log), None, !sealed);
+        assert_eq!(verdict, None, "{log}: {out}");
+    }
+}
