@@ -399,6 +399,15 @@ fn publish_files(log: &TenderLog, dir: &Path) -> Result<String, String> {
         path.display(),
         sha256_hex(text.as_bytes())
     );
+    // The admission issues the auction's credentials: the admitted suppliers' tokens (and the
+    // auctioneers', observers' and auditor's), which `veiling serve` then uses.
+    let auction = config::parse(&text).map_err(|e| e.to_string())?;
+    let creds = dir.join("credentials.json");
+    crate::server::creds::load_or_create(&creds, &auction)?;
+    out.push_str(&format!(
+        "  wrote the auction's credentials to {} (admitted suppliers only)\n",
+        creds.display()
+    ));
     for (s, supplier) in log.tender().rules().suppliers.iter().enumerate() {
         if let Some(l) = letter(log.tender(), SupplierIx(s as u32)) {
             let p = letters.join(format!("{}.json", supplier.id));

@@ -870,6 +870,15 @@ async fn a_full_tender_over_the_protocol() {
         !ltok.contains_key("foxtrot-voeding"),
         "the excluded candidate has no auction token"
     );
+    // Not even its tender token opens the auction.
+    let mut fox = crate::server::Client::connect(server.addr).await;
+    let r = fox
+        .request(json!({"type": "auth", "token": tok["foxtrot-voeding"]}))
+        .await;
+    assert_eq!(
+        (r["type"].as_str(), r["code"].as_str()),
+        (Some("error"), Some("auth_failed"))
+    );
     let login = |id: &str| crate::server::Client::login(server.addr, &ltok[id]);
     let (mut alfa, _) = login("alfa-medical").await;
     let (mut bravo, _) = login("bravo-zorg").await;
