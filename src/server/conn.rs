@@ -452,6 +452,120 @@ impl<'a> Session<'a> {
         self.bucket.take(l.messages_per_s, l.messages_burst).err()
     }
 
+    /// A session with a tender token: the tender's messages only (`docs/tender.md`).
+    async fn tender_session(mut self, tender: usize, role: Role, req_id: Option<Value>) {
+        use super::tender_api;
+        let Some(entry) = self.shared.tenders.get(tender) else {
+            return;
+        };
+        let config = &entry.config;
+        let welcome = match tender_api::view(entry, role).await {
+            Ok(state) => json!({"type": "tender_welcome", "role": role.name(),
+                                "id": role.id(config), "tender": entry.id, "state": state}),
+            Err(e) => {
+                let _ = self.error(&req_id, WireError::new("unavailable", e)).await;
+                return;
+            }
+        };
+        if !self
+            .send(wire::encode(&wire::with_req_id(welcome, &req_id)))
+            .await
+        {
+            return;
+        }
+        while let Some(msg) = self.ws.next().await {
+            let text = match msg {
+                Ok(Message::Text(t)) => t,
+                Ok(Message::Close(_)) | Err(_) => return,
+                Ok(_) => continue,
+            };
+            if let Some(retry) = self.limited() {
+                let req_id = serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .and_then(|v| wire::req_id_of(&v));
+                if !self.send(wire::rate_limited(&req_id, retry)).await {
+                    return;
+                }
+                continue;
+            }
+            let (req_id, parsed) = wire::parse_client(&text);
+            let now = self.shared.clock.now_ms();
+            let step = match parsed {
+                Ok(ClientMsg::Ping { client_time }) => {
+                    if !self.send(wire::pong(&req_id, client_time, now)).await {
+                        return;
+                    }
+                    continue;
+                }
+                Ok(ClientMsg::TenderState) => {
+                    let reply = match tender_api::view(entry, role).await {
+                        Ok(state) => json!({"type": "tender_state", "state": state}),
+                        Err(e) => {
+                            if !self.error(&req_id, WireError::new("unavailable", e)).await {
+                                return;
+                            }
+                            continue;
+                        }
+                    };
+                    if !self
+                        .send(wire::encode(&wire::with_req_id(reply, &req_id)))
+                        .await
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                Ok(ClientMsg::TenderRegister) => crate::tender::steps::Step::Register,
+                Ok(ClientMsg::TenderSubmit { submission }) => {
+                    crate::tender::steps::Step::Submit(submission)
+                }
+                Ok(ClientMsg::TenderAsk { text }) => crate::tender::steps::Step::Ask(text),
+                Ok(_) => {
+                    let e = WireError::new(
+                        "not_an_auction_session",
+                        "this is a tender session: tender_state, tender_register, tender_submit, tender_ask, ping",
+                    );
+                    if !self.error(&req_id, e).await {
+                        return;
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    if !self.error(&req_id, e).await {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let a = tender_api::run_step(entry, role, step, now).await;
+            let reply = match a.status {
+                "200 OK" | "409 Conflict" => {
+                    let mut v = a.body;
+                    v["type"] = json!("tender_result");
+                    v
+                }
+                status => {
+                    let code = if status.starts_with("403") {
+                        "forbidden"
+                    } else {
+                        "bad_submission"
+                    };
+                    let why = a.body["error"].as_str().unwrap_or("refused").to_string();
+                    if !self.error(&req_id, WireError::new(code, why)).await {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            if !self
+                .send(wire::encode(&wire::with_req_id(reply, &req_id)))
+                .await
+            {
+                return;
+            }
+        }
+    }
+
     async fn run(mut self) {
         let limits = self.shared.limits;
         let auth_deadline = tokio::time::Instant::now() + limits.auth_timeout;
@@ -495,7 +609,11 @@ impl<'a> Session<'a> {
             let (req_id, parsed) = wire::parse_client(&text);
             match parsed {
                 Ok(ClientMsg::Auth { token, resume_from }) => {
-                    match self.shared.tokens.get(&token_hash(&token)).map(|e| *e) {
+                    let hash = token_hash(&token);
+                    if let Some((tender, role)) = self.shared.tender_tokens.get(&hash).map(|e| *e) {
+                        return self.tender_session(tender, role, req_id).await;
+                    }
+                    match self.shared.tokens.get(&hash).map(|e| *e) {
                         Some((auction, role)) => break (auction, role, resume_from, req_id),
                         None => {
                             let _ = self

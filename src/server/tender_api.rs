@@ -55,20 +55,11 @@ pub async fn route(
     body: &[u8],
     now: i64,
 ) -> Answer {
-    let who = who(role, &entry.config);
     let step = match (method, path) {
         ("GET", "/tender") => {
-            let (dir, id, key, w) = (
-                entry.data_dir.clone(),
-                entry.id.clone(),
-                entry.key.clone(),
-                who.clone(),
-            );
-            let view = tokio::task::spawn_blocking(move || steps::view(&dir, &id, key, &w)).await;
-            return match view {
-                Ok(Ok(v)) => answer("200 OK", v),
-                Ok(Err(e)) => answer("500 Internal Server Error", json!({"error": e})),
-                Err(e) => answer("500 Internal Server Error", json!({"error": e.to_string()})),
+            return match view(entry, role).await {
+                Ok(v) => answer("200 OK", v),
+                Err(e) => answer("500 Internal Server Error", json!({"error": e})),
             };
         }
         ("POST", "/tender/register") => Step::Register,
@@ -106,12 +97,31 @@ pub async fn route(
         }
         _ => return answer("404 Not Found", json!({"error": "no such tender request"})),
     };
+    run_step(entry, role, step, now).await
+}
+
+/// The tender as `role` sees it.
+pub async fn view(entry: &TenderEntry, role: Role) -> Result<Value, String> {
+    let (dir, id, key, w) = (
+        entry.data_dir.clone(),
+        entry.id.clone(),
+        entry.key.clone(),
+        who(role, &entry.config),
+    );
+    tokio::task::spawn_blocking(move || steps::view(&dir, &id, key, &w))
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+/// Run a candidate's step (register, submit, ask) off the async workers.
+pub async fn run_step(entry: &TenderEntry, role: Role, step: Step, now: i64) -> Answer {
     if !matches!(role, Role::Supplier(_)) {
         return answer(
             "403 Forbidden",
             json!({"error": "registering, submitting and asking are a candidate's steps"}),
         );
     }
+    let who = who(role, &entry.config);
     let (dir, id, key) = (entry.data_dir.clone(), entry.id.clone(), entry.key.clone());
     let ran =
         tokio::task::spawn_blocking(move || steps::run(&dir, &id, &who, key, now, step)).await;

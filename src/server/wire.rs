@@ -202,6 +202,33 @@ pub const CLIENT: &[MsgSpec] = &[
         doc: "Ask for a fresh snapshot (answered with a state message).",
         fields: &[REQ_ID],
     },
+    MsgSpec {
+        ty: "tender_state",
+        doc: "Tender sessions (a tender token): ask for the tender as your role sees it \
+              (answered with tender_state).",
+        fields: &[REQ_ID],
+    },
+    MsgSpec {
+        ty: "tender_register",
+        doc: "Tender sessions, candidates: register for the tender (answered with tender_result).",
+        fields: &[REQ_ID],
+    },
+    MsgSpec {
+        ty: "tender_submit",
+        doc: "Tender sessions, candidates: your submission (the same JSON as the uploaded file: \
+              answers per criterion, and initial prices in turn-based rounds). A later one \
+              replaces it. Answered with tender_result.",
+        fields: &[
+            REQ_ID,
+            req("submission", Kind::Obj, "The submission (docs/tender.md)."),
+        ],
+    },
+    MsgSpec {
+        ty: "tender_ask",
+        doc: "Tender sessions, candidates: a question for the nota van inlichtingen (answered \
+              with tender_result; the answer goes to every candidate without who asked).",
+        fields: &[REQ_ID, req("text", Kind::Str, "The question.")],
+    },
 ];
 
 /// Messages the server sends.
@@ -255,6 +282,44 @@ pub const SERVER: &[MsgSpec] = &[
                 "Suppliers: a bidder client should ask for confirmation before a bid that \
                  falls more than this percentage below your own standing total.",
             ),
+        ],
+    },
+    MsgSpec {
+        ty: "tender_welcome",
+        doc: "Answer to auth with a tender token: who you are and the tender as your role sees it.",
+        fields: &[
+            REQ_ID,
+            req(
+                "role",
+                Kind::Enum(&["auctioneer", "supplier", "observer", "auditor"]),
+                "Your role.",
+            ),
+            req("id", Kind::Str, "Your participant id."),
+            req("tender", Kind::Str, "The tender's id."),
+            req("state", Kind::Obj, "The tender (as GET /tender gives it)."),
+        ],
+    },
+    MsgSpec {
+        ty: "tender_state",
+        doc: "The tender as your role sees it (as GET /tender gives it).",
+        fields: &[REQ_ID, req("state", Kind::Obj, "The tender.")],
+    },
+    MsgSpec {
+        ty: "tender_result",
+        doc: "What came of a tender step: accepted, or refused on the record.",
+        fields: &[
+            REQ_ID,
+            req(
+                "accepted",
+                Kind::Bool,
+                "Accepted (false: refused, and recorded).",
+            ),
+            req(
+                "records",
+                Kind::Arr,
+                "Each record the step made: {seq, hash, outcome} (the outcome as logged).",
+            ),
+            req("message", Kind::Str, "What happened, in words."),
         ],
     },
     MsgSpec {
@@ -720,6 +785,14 @@ pub enum ClientMsg {
         reason: String,
     },
     State,
+    TenderState,
+    TenderRegister,
+    TenderSubmit {
+        submission: Value,
+    },
+    TenderAsk {
+        text: String,
+    },
 }
 
 fn kind_ok(kind: Kind, v: &Value) -> bool {
@@ -876,6 +949,14 @@ pub fn parse_client(text: &str) -> (Option<Value>, Result<ClientMsg, WireError>)
         "keep" => ClientMsg::Keep {
             lot: s("lot").unwrap_or_default(),
         },
+        "tender_state" => ClientMsg::TenderState,
+        "tender_register" => ClientMsg::TenderRegister,
+        "tender_submit" => ClientMsg::TenderSubmit {
+            submission: v.get("submission").cloned().unwrap_or(Value::Null),
+        },
+        "tender_ask" => ClientMsg::TenderAsk {
+            text: s("text").unwrap_or_default(),
+        },
         _ => ClientMsg::State,
     };
     (req_id, Ok(msg))
@@ -1025,6 +1106,13 @@ pub fn to_command(
             }))
         }
         ClientMsg::Auth { .. } | ClientMsg::Ping { .. } | ClientMsg::State => Ok(None),
+        ClientMsg::TenderState
+        | ClientMsg::TenderRegister
+        | ClientMsg::TenderSubmit { .. }
+        | ClientMsg::TenderAsk { .. } => Err(WireError::new(
+            "not_a_tender_session",
+            "tender messages need a tender token (DATA_DIR/ID/tender-credentials.json)",
+        )),
     }
 }
 
@@ -1040,7 +1128,7 @@ pub fn encode(v: &Value) -> String {
     v.to_string()
 }
 
-fn with_req_id(mut v: Value, req_id: &Option<Value>) -> Value {
+pub fn with_req_id(mut v: Value, req_id: &Option<Value>) -> Value {
     if let (Some(r), Some(map)) = (req_id, v.as_object_mut()) {
         map.insert("req_id".into(), r.clone());
     }

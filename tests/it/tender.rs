@@ -693,14 +693,34 @@ async fn a_full_tender_over_the_protocol() {
     let tok = tokens(&data.join("dieetvoeding-2024/tender-credentials.json"));
     let (code, _) = http(addr, "GET", "/tender", "vt_wrong", None).await;
     assert_eq!(code, 401);
-    for c in CANDIDATES {
-        let (code, v) = http(addr, "POST", "/tender/register", &tok[c], None).await;
+    // Five register over HTTP; echo-health takes its steps over the WebSocket protocol.
+    for c in CANDIDATES.iter().filter(|c| **c != "echo-health") {
+        let (code, v) = http(addr, "POST", "/tender/register", &tok[*c], None).await;
         assert_eq!(code, 200, "{c}: {v}");
         assert_eq!(
             v["records"][0]["outcome"]["accepted"][0]["event"],
             "registered"
         );
     }
+    let mut echo = crate::server::Client::connect(addr).await;
+    let welcome = echo
+        .request(json!({"type": "auth", "token": tok["echo-health"]}))
+        .await;
+    assert_eq!(
+        (welcome["type"].as_str(), welcome["role"].as_str()),
+        (Some("tender_welcome"), Some("supplier"))
+    );
+    assert_eq!(welcome["state"]["phase"], "qualification_open");
+    let r = echo.request(json!({"type": "tender_register"})).await;
+    assert_eq!(
+        (r["type"].as_str(), r["accepted"].as_bool()),
+        (Some("tender_result"), Some(true)),
+        "{r}"
+    );
+    // An auction message in a tender session is refused.
+    let r = echo.bid("perceel-1", "x", "1.00").await;
+    assert_eq!(r["code"], "not_an_auction_session", "{r}");
+
     // A second registration is refused, on the record (409).
     let (code, v) = http(addr, "POST", "/tender/register", &tok["alfa-medical"], None).await;
     assert_eq!(
@@ -728,7 +748,6 @@ async fn a_full_tender_over_the_protocol() {
         ("bravo-zorg", "3100000.00"),
         ("celsius-pharma", "1800000.00"),
         ("delta-dieet", "2000000.00"),
-        ("echo-health", "1550000.00"),
         ("foxtrot-voeding", "2500000.00"),
     ] {
         let (code, v) = http(
@@ -741,6 +760,12 @@ async fn a_full_tender_over_the_protocol() {
         .await;
         assert_eq!(code, 200, "{c}: {v}");
     }
+    let r = echo
+        .request(json!({"type": "tender_submit", "submission": submission("1550000.00")}))
+        .await;
+    assert_eq!(r["accepted"], true, "{r}");
+    let r = echo.request(json!({"type": "tender_state"})).await;
+    assert_eq!(r["state"]["you"]["submissions"], 1, "{r}");
     let (code, v) = http(
         addr,
         "POST",
