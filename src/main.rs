@@ -1057,6 +1057,57 @@ fn verified(path: &Path) -> Result<chain::Verified, String> {
 
 fn replay(path: &Path, at_seq: Option<u64>, json: bool) -> Result<(), String> {
     let v = verified(path)?;
+    if v.header.mode == record::Mode::Tender.name() {
+        // A tender log: re-execute it with the tender's rules.
+        if at_seq.is_some() || json {
+            return Err(
+                "--at-seq and --json are for auction logs; a tender log replays whole".into(),
+            );
+        }
+        let (tender, config) = veiling::tender::log::replay(path, &v)?;
+        let tz = &config.time_zone;
+        outln!(
+            "{}: tender {}: {} records re-executed, every outcome as logged; phase {}{}",
+            path.display(),
+            config.rules.auction_id,
+            v.next_seq().saturating_sub(1),
+            tender.phase().name(),
+            if v.sealed { " (sealed)" } else { "" }
+        );
+        if let Some((admitted, excluded, sha)) = tender.admission() {
+            outln!(
+                "  admission: {} admitted, {} excluded; auction config SHA-256 {sha}",
+                admitted.len(),
+                excluded.len()
+            );
+        }
+        if let Some((head, lots)) = tender.proposal() {
+            outln!("  award proposed from the live log ending {head}:");
+            for a in lots {
+                let winners: Vec<String> = a
+                    .winners
+                    .iter()
+                    .map(|(r, s, total, score)| {
+                        format!(
+                            "{r}. {} total {total} score {score}",
+                            config.rules.suppliers[s.ix()].id
+                        )
+                    })
+                    .collect();
+                outln!(
+                    "    {}: {}",
+                    config.rules.lots[a.lot.ix()].id,
+                    winners.join("; ")
+                );
+            }
+        }
+        outln!(
+            "  qualification {} .. {}",
+            veiling::time::format_time(tender.tender().qualification_opens_at, tz),
+            veiling::time::format_time(tender.tender().qualification_closes_at, tz)
+        );
+        return Ok(());
+    }
     let progress = Progress::new("replaying", v.good_len);
     let total = v.good_len;
     let r = chain::replay_with_progress(&v, at_seq, &mut |done, all| {
@@ -1105,6 +1156,15 @@ fn report(path: &Path, out: &Path, pubkey: Option<&Path>) -> Result<(), String> 
         .transpose()
         .map_err(|e| e.to_string())?;
     let bytes = read_log(path)?;
+    if let Some(first) = bytes.split(|b| *b == b'\n').next()
+        && serde_json::from_slice::<serde_json::Value>(first)
+            .is_ok_and(|h| h["mode"] == record::Mode::Tender.name())
+    {
+        return Err(format!(
+            "{} is a tender log: `veiling verify` checks it and `veiling replay` re-executes it; the report is for auction logs",
+            path.display()
+        ));
+    }
     let html = veiling::log::report::render(&bytes, key.as_ref(), &path.display().to_string())?;
     std::fs::write(out, html).map_err(|e| format!("{}: {e}", out.display()))?;
     eprintln!("wrote {}", out.display());

@@ -108,61 +108,7 @@ impl TenderLog {
             (_, Some(p)) => return Err(format!("{}: {p}", path.display())),
             (None, None) => return Err(format!("{}: empty", path.display())),
         };
-        if verified.header.mode != Mode::Tender.name() {
-            return Err(format!(
-                "{} is a {} log, not a tender log",
-                path.display(),
-                verified.header.mode
-            ));
-        }
-        let mut config = config::parse(&verified.header.config)
-            .map_err(|e| format!("{}: the embedded config: {e}", path.display()))?;
-        config.shift_schedule(verified.header.schedule_shift_ms);
-        let tender_rules = config
-            .tender
-            .clone()
-            .ok_or_else(|| format!("{}: the embedded config has no [tender]", path.display()))?;
-        let mut tender = Tender::new(tender_rules, config.rules.clone());
-        let mut prev = verified
-            .lines
-            .first()
-            .map(|l| l.hash.clone())
-            .unwrap_or_default();
-        for line in verified.lines.iter().skip(1) {
-            if line.kind() == "input" {
-                let who = line.value.get("who").and_then(Value::as_str).unwrap_or("");
-                let cmd = line.value.get("cmd").unwrap_or(&Value::Null);
-                let at = line.at;
-                let names = TNames {
-                    tender: tender.tender(),
-                    rules: tender.rules(),
-                };
-                let command = parse_command(who, cmd, &names).map_err(|e| {
-                    format!(
-                        "{}: record {}: cannot read the command: {e}",
-                        path.display(),
-                        line.seq
-                    )
-                })?;
-                let outcome = tender.handle(line.seq, at, &command);
-                let again = input_line(&prev, line.seq, at, &command, &outcome, &names);
-                if again != line.bytes {
-                    return Err(format!(
-                        "{}: record {} does not replay: the rules give\n{}\nthe log has\n{}",
-                        path.display(),
-                        line.seq,
-                        String::from_utf8_lossy(&again),
-                        String::from_utf8_lossy(&line.bytes)
-                    ));
-                }
-                if let Ok(events) = &outcome {
-                    for e in events {
-                        tender.apply(e);
-                    }
-                }
-            }
-            prev = line.hash.clone();
-        }
+        let (tender, config) = replay(path, &verified)?;
         let position = verified.lines.len() as u64;
         let store = DiskStore::open_append(path, position).map_err(|e| io(path, e))?;
         Ok(TenderLog {
@@ -253,6 +199,67 @@ impl TenderLog {
         self.sealed = last;
         Ok(TenderReceipt { seq, hash, outcome })
     }
+}
+
+/// Re-execute a verified tender log: every record's outcome must come out byte for byte. Gives
+/// the tender as the log leaves it, and its config (with the header's schedule shift).
+pub fn replay(path: &Path, verified: &chain::Verified) -> Result<(Tender, AuctionConfig), String> {
+    if verified.header.mode != Mode::Tender.name() {
+        return Err(format!(
+            "{} is a {} log, not a tender log",
+            path.display(),
+            verified.header.mode
+        ));
+    }
+    let mut config = config::parse(&verified.header.config)
+        .map_err(|e| format!("{}: the embedded config: {e}", path.display()))?;
+    config.shift_schedule(verified.header.schedule_shift_ms);
+    let tender_rules = config
+        .tender
+        .clone()
+        .ok_or_else(|| format!("{}: the embedded config has no [tender]", path.display()))?;
+    let mut tender = Tender::new(tender_rules, config.rules.clone());
+    let mut prev = verified
+        .lines
+        .first()
+        .map(|l| l.hash.clone())
+        .unwrap_or_default();
+    for line in verified.lines.iter().skip(1) {
+        if line.kind() == "input" {
+            let who = line.value.get("who").and_then(Value::as_str).unwrap_or("");
+            let cmd = line.value.get("cmd").unwrap_or(&Value::Null);
+            let at = line.at;
+            let names = TNames {
+                tender: tender.tender(),
+                rules: tender.rules(),
+            };
+            let command = parse_command(who, cmd, &names).map_err(|e| {
+                format!(
+                    "{}: record {}: cannot read the command: {e}",
+                    path.display(),
+                    line.seq
+                )
+            })?;
+            let outcome = tender.handle(line.seq, at, &command);
+            let again = input_line(&prev, line.seq, at, &command, &outcome, &names);
+            if again != line.bytes {
+                return Err(format!(
+                    "{}: record {} does not replay: the rules give\n{}\nthe log has\n{}",
+                    path.display(),
+                    line.seq,
+                    String::from_utf8_lossy(&again),
+                    String::from_utf8_lossy(&line.bytes)
+                ));
+            }
+            if let Ok(events) = &outcome {
+                for e in events {
+                    tender.apply(e);
+                }
+            }
+        }
+        prev = line.hash.clone();
+    }
+    Ok((tender, config))
 }
 
 /// Write `text` to `path` durably: a new file beside it, fdatasync, rename over, sync the

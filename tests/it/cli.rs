@@ -302,6 +302,22 @@ fn the_tender_command_line_steps_and_their_exit_codes() {
     let log = dir.join("dieetvoeding-2024/tender.log");
     let o = veiling(&["verify", log.to_str().unwrap(), "--unsealed-ok"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    // `replay` re-executes a tender log; `report` says it is for auction logs.
+    let o = veiling(&["replay", log.to_str().unwrap()]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("every outcome as logged; phase qualification_open"),
+        "{}",
+        stdout(&o)
+    );
+    let o = veiling(&[
+        "report",
+        log.to_str().unwrap(),
+        "--out",
+        dir.join("r.html").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("is a tender log"), "{}", stderr(&o));
     // A tender config is run by `veiling tender`, not served or simulated as it is.
     let o = veiling(&["simulate", "--config", config, "--no-log"]);
     assert!(!o.status.success());

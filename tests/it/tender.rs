@@ -1000,3 +1000,133 @@ async fn a_full_tender_over_the_protocol() {
         assert_eq!(verdict, None, "{log}: {out}");
     }
 }
+
+/// Turn-based rounds from a tender: the initial prices come from the qualification
+/// submissions. A submission without them is incomplete; the admission's auction config
+/// carries each admitted supplier's submitted prices (an excluded one's never).
+#[test]
+fn a_turns_tender_takes_its_initial_prices_from_the_submissions() {
+    let data = crate::durability::tempdir("tender/turns");
+    let config = data.join("turns-tender.toml");
+    std::fs::write(
+        &config,
+        r#"[auction]
+id = "turns-tender"
+title = "Turn-based rounds after a qualification"
+format = "turns"
+opens_at = "2024-09-17T10:00"
+
+[timing]
+mode = "parallel"
+closes_at = "2024-09-17T12:00"
+
+[bids]
+decrement_amount = "5.00"
+
+[turns]
+turn_s = 60
+
+[tender]
+qualification_opens_at = "2024-06-03T09:00"
+questions_close_at = "2024-06-21T17:00"
+qualification_closes_at = "2024-07-05T12:00"
+
+[[tender.criteria]]
+id = "kvk"
+kind = "knock_out"
+text = "U bent ingeschreven in het register van de Kamer van Koophandel."
+
+[[lots]]
+id = "lot-a"
+name = "Lot A"
+ceiling = "1000.00"
+
+[[auctioneers]]
+id = "jan"
+name = "Jan"
+
+[[suppliers]]
+id = "s1"
+name = "Supplier 1"
+lots = ["lot-a"]
+
+[[suppliers]]
+id = "s2"
+name = "Supplier 2"
+lots = ["lot-a"]
+
+[[suppliers]]
+id = "s3"
+name = "Supplier 3"
+lots = ["lot-a"]
+"#,
+    )
+    .unwrap();
+    let run = |who: &str, at: &str, step: Step| {
+        steps::run(&data, "turns-tender", who, key(), t(at), step).unwrap()
+    };
+    steps::init(&config, &data, key(), t("2024-05-20T09:00"), None).unwrap();
+    assert!(run("auctioneer:jan", "2024-06-03T09:00", Step::Open).accepted);
+    let sub = |price: Option<&str>| {
+        let mut v = json!({"answers": {"kvk": {"yes": true, "evidence": "KvK 1"}}});
+        if let Some(p) = price {
+            v["initial_prices"] = json!({"lot-a": p});
+        }
+        v
+    };
+    for s in ["s1", "s2", "s3"] {
+        assert!(run(&sup(s), "2024-06-04T09:00", Step::Register).accepted);
+    }
+    let r = run(&sup("s1"), "2024-06-04T10:00", Step::Submit(sub(None)));
+    assert!(
+        !r.accepted && r.text.contains("initial_prices.lot-a"),
+        "{}",
+        r.text
+    );
+    let r = run(
+        &sup("s1"),
+        "2024-06-04T10:00",
+        Step::Submit(sub(Some("1200.00"))),
+    );
+    assert!(
+        !r.accepted && r.text.contains("above the ceiling"),
+        "{}",
+        r.text
+    );
+    for (s, p) in [("s1", "950.00"), ("s2", "900.00"), ("s3", "920.00")] {
+        assert!(run(&sup(s), "2024-06-04T11:00", Step::Submit(sub(Some(p)))).accepted);
+    }
+    assert!(run("auctioneer:jan", "2024-06-05T09:00", Step::Close).accepted);
+    let rows: Vec<Value> = ["s1", "s2", "s3"]
+        .iter()
+        .map(|s| {
+            json!({"supplier": s, "criterion": "kvk", "pass": *s != "s3",
+                        "motivation": "KvK-uittreksel"})
+        })
+        .collect();
+    assert!(
+        run(
+            "auctioneer:jan",
+            "2024-07-10T09:00",
+            Step::Evaluate(json!(rows))
+        )
+        .accepted
+    );
+    assert!(run("auctioneer:jan", "2024-07-15T09:00", Step::Publish).accepted);
+    let text = std::fs::read_to_string(data.join("turns-tender/auction.toml")).unwrap();
+    let auction = veiling::config::parse(&text).unwrap();
+    let initial: Vec<(String, Option<Offer>)> = auction
+        .rules
+        .suppliers
+        .iter()
+        .map(|s| (s.id.clone(), s.initial[0].clone()))
+        .collect();
+    let d = |s: &str| Offer::Total(s.parse().unwrap());
+    assert_eq!(
+        initial,
+        vec![
+            ("s1".to_string(), Some(d("950.00"))),
+            ("s2".to_string(), Some(d("900.00")))
+        ]
+    );
+}
