@@ -335,6 +335,17 @@ fn open_auction(
     if let Some(ms) = start_in {
         config.shift_schedule(now + ms - config.rules.opens_at);
     }
+    // Practice is over once the live auction has started: its log exists.
+    let live_log = opts
+        .data_dir
+        .join(&config.rules.auction_id)
+        .join("live.log");
+    if opts.practice.is_some() && live_log.exists() {
+        return Err(io_err(
+            &live_log,
+            "the live auction has started: no more practice runs",
+        ));
+    }
     let dir = match &opts.practice {
         Some(_) => opts
             .data_dir

@@ -937,6 +937,9 @@ async fn a_full_tender_over_the_protocol() {
         .request(lines("perceel-2", "b2", &["1.01", "1.50"]))
         .await;
     assert_eq!(b2["type"], "accepted", "{b2}");
+    // The live views hold nothing of practice: no bots, no practice bids.
+    let st = a1.request(json!({"type": "state"})).await;
+    assert!(!st.to_string().contains("oefenbot"), "{st}");
     clock.set(t("2024-09-17T11:16"));
     a1.recv_where(|m| m["type"] == "phase" && m.get("lot").is_none() && m["phase"] == "closed")
         .await;
@@ -950,6 +953,26 @@ async fn a_full_tender_over_the_protocol() {
         .await;
     server.shutdown().await;
 
+    // Practice is over once the live auction has started.
+    let refused = veiling::server::start({
+        let mut o = veiling::server::Options::new(vec![auction_toml.clone()], data.clone());
+        o.listen = "127.0.0.1:0".parse().unwrap();
+        o.practice = Some(veiling::server::practice::PracticeRun {
+            run: 3,
+            bots: 1,
+            seed: 1,
+        });
+        o
+    })
+    .await;
+    assert!(
+        refused
+            .as_ref()
+            .err()
+            .is_some_and(|e| e.contains("no more practice")),
+        "{:?}",
+        refused.err()
+    );
     // The award: proposed from the sealed live log, confirmed by two auctioneers, exported.
     step(
         A1,
