@@ -1114,37 +1114,11 @@ impl Auction {
                     }
                 }
             }
-            Event::TurnRoundOpened {
-                lot,
-                round,
-                order,
-                starts_at,
-                ..
-            } => {
+            Event::TurnRoundOpened { lot, .. }
+            | Event::TurnStarted { lot, .. }
+            | Event::TurnEnded { lot, .. } => {
                 if let Some(state) = self.lots.get_mut(lot.ix()) {
-                    state.turns = Some(TurnState {
-                        round: *round,
-                        order: order.clone(),
-                        current: None,
-                        until: *starts_at,
-                    });
-                }
-            }
-            Event::TurnStarted {
-                lot,
-                turn,
-                supplier,
-                ends_at,
-                ..
-            } => {
-                if let Some(t) = self.lots.get_mut(lot.ix()).and_then(|l| l.turns.as_mut()) {
-                    t.current = Some((*turn, *supplier));
-                    t.until = *ends_at;
-                }
-            }
-            Event::TurnEnded { lot, .. } => {
-                if let Some(t) = self.lots.get_mut(lot.ix()).and_then(|l| l.turns.as_mut()) {
-                    t.current = None;
+                    apply_turn(&mut state.turns, event);
                 }
             }
             Event::BidAccepted(record) => self.apply_bid(record),
@@ -1320,6 +1294,43 @@ impl Auction {
             state.ladder.insert((bid.record.score, prev));
             state.standing[s] = Some(prev);
         }
+    }
+}
+
+/// Turn-based rounds: a turn event on a lot's turns (the state and the tick's schedule keep
+/// them alike).
+fn apply_turn(turns: &mut Option<TurnState>, event: &Event) {
+    match event {
+        Event::TurnRoundOpened {
+            round,
+            order,
+            starts_at,
+            ..
+        } => {
+            *turns = Some(TurnState {
+                round: *round,
+                order: order.clone(),
+                current: None,
+                until: *starts_at,
+            });
+        }
+        Event::TurnStarted {
+            turn,
+            supplier,
+            ends_at,
+            ..
+        } => {
+            if let Some(t) = turns {
+                t.current = Some((*turn, *supplier));
+                t.until = *ends_at;
+            }
+        }
+        Event::TurnEnded { .. } => {
+            if let Some(t) = turns {
+                t.current = None;
+            }
+        }
+        _ => {}
     }
 }
 
@@ -1898,35 +1909,11 @@ impl Schedule {
                     best: before.and_then(|r| r.best),
                 });
             }
-            Event::TurnRoundOpened {
-                lot,
-                round,
-                order,
-                starts_at,
-                ..
-            } => {
-                self.turns[lot.ix()] = Some(TurnState {
-                    round: *round,
-                    order: order.clone(),
-                    current: None,
-                    until: *starts_at,
-                });
-            }
-            Event::TurnStarted {
-                lot,
-                turn,
-                supplier,
-                ends_at,
-                ..
-            } => {
-                if let Some(t) = &mut self.turns[lot.ix()] {
-                    t.current = Some((*turn, *supplier));
-                    t.until = *ends_at;
-                }
-            }
-            Event::TurnEnded { lot, .. } => {
-                if let Some(t) = &mut self.turns[lot.ix()] {
-                    t.current = None;
+            Event::TurnRoundOpened { lot, .. }
+            | Event::TurnStarted { lot, .. }
+            | Event::TurnEnded { lot, .. } => {
+                if let Some(turns) = self.turns.get_mut(lot.ix()) {
+                    apply_turn(turns, event);
                 }
             }
             Event::SupplierDisqualified { supplier, .. } => {

@@ -2202,6 +2202,22 @@ async fn stop_and_verify(server: Server, dir: &Path, auction: &str) {
     assert_eq!(verdict, None, "{out}");
 }
 
+/// Every participant's token in a credentials file, by id.
+pub fn tokens_of(path: &Path) -> BTreeMap<String, String> {
+    let creds: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    creds["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap().to_string(),
+                p["token"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// A server for one auction given as config text, on a manual clock a minute before its
 /// opening.
 struct Inline {
@@ -2224,22 +2240,11 @@ async fn start_inline(name: &str, text: &str) -> Inline {
     opts.clock = clock.clone();
     opts.limits = test_limits();
     let server = server::start(opts).await.expect("server starts").0;
-    let path = dir
-        .join("data")
-        .join(&parsed.rules.auction_id)
-        .join("credentials.json");
-    let creds: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let tokens = creds["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["id"].as_str().unwrap().to_string(),
-                p["token"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let tokens = tokens_of(
+        &dir.join("data")
+            .join(&parsed.rules.auction_id)
+            .join("credentials.json"),
+    );
     Inline {
         dir,
         server,
@@ -2970,22 +2975,7 @@ async fn a_practice_run_has_bots_its_own_log_no_observers_and_no_award() {
             });
             opts.start_in_ms = Some(10_000);
             let server = server::start(opts).await.expect("server starts").0;
-            let creds: Value = serde_json::from_str(
-                &std::fs::read_to_string(dir.join("data/practice/practice/credentials.json"))
-                    .unwrap(),
-            )
-            .unwrap();
-            let tokens: BTreeMap<String, String> = creds["participants"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| {
-                    (
-                        p["id"].as_str().unwrap().to_string(),
-                        p["token"].as_str().unwrap().to_string(),
-                    )
-                })
-                .collect();
+            let tokens = tokens_of(&dir.join("data/practice/practice/credentials.json"));
             (server, clock, tokens)
         }
     };

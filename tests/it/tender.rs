@@ -625,21 +625,6 @@ async fn http(
     (status, serde_json::from_str(rest).unwrap_or(Value::Null))
 }
 
-fn tokens(path: &Path) -> std::collections::BTreeMap<String, String> {
-    let creds: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    creds["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["id"].as_str().unwrap().to_string(),
-                p["token"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 /// A server on 127.0.0.1 with a manual clock.
 async fn serve(
     data: &Path,
@@ -690,7 +675,7 @@ async fn a_full_tender_over_the_protocol() {
     })
     .await;
     let addr = server.addr;
-    let tok = tokens(&data.join("dieetvoeding-2024/tender-credentials.json"));
+    let tok = crate::server::tokens_of(&data.join("dieetvoeding-2024/tender-credentials.json"));
     let (code, _) = http(addr, "GET", "/tender", "vt_wrong", None).await;
     assert_eq!(code, 401);
     // Five register over HTTP; echo-health takes its steps over the WebSocket protocol.
@@ -862,7 +847,8 @@ async fn a_full_tender_over_the_protocol() {
             o.start_in_ms = Some(10_000);
         })
         .await;
-        let ptok = tokens(&data.join("dieetvoeding-2024/practice/credentials.json"));
+        let ptok =
+            crate::server::tokens_of(&data.join("dieetvoeding-2024/practice/credentials.json"));
         assert!(!ptok.contains_key("foxtrot-voeding") && !ptok.contains_key("waarnemer-asr"));
         let (mut s, welcome) =
             crate::server::Client::login(server.addr, &ptok["alfa-medical"]).await;
@@ -890,7 +876,7 @@ async fn a_full_tender_over_the_protocol() {
         o.configs = vec![auction_toml.clone()];
     })
     .await;
-    let ltok = tokens(&data.join("dieetvoeding-2024/credentials.json"));
+    let ltok = crate::server::tokens_of(&data.join("dieetvoeding-2024/credentials.json"));
     assert!(
         !ltok.contains_key("foxtrot-voeding"),
         "the excluded candidate has no auction token"
