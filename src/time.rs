@@ -53,6 +53,13 @@ pub fn parse_time(text: &str, tz: &TimeZone) -> Result<TimeMs, String> {
     Ok(zoned.timestamp().as_millisecond())
 }
 
+/// A time as a config writes it, with its offset so that it is never ambiguous:
+/// `2024-09-17T10:00:05.250+02:00` (without `.250` on a whole second). `parse_time` reads it back
+/// to the same millisecond.
+pub fn config_time(ms: TimeMs, tz: &TimeZone) -> String {
+    format_with_millis(ms, tz, "%Y-%m-%dT%H:%M:%S", "%:z")
+}
+
 /// `2024-09-17 10:00:05 CEST` (with `.250` when there are milliseconds).
 pub fn format_time(ms: TimeMs, tz: &TimeZone) -> String {
     format_with_millis(ms, tz, "%Y-%m-%d %H:%M:%S", " %Z")
@@ -220,6 +227,24 @@ mod tests {
         assert_eq!(
             parse_time("2024-09-17T10:00", &tz).unwrap(),
             parse_time("2024-09-17T08:00:00Z", &tz).unwrap()
+        );
+    }
+}
+
+#[cfg(test)]
+mod config_time_tests {
+    use super::*;
+
+    #[test]
+    fn config_time_reads_back_to_the_same_millisecond_in_summer_and_winter() {
+        let tz = TimeZone::get("Europe/Amsterdam").unwrap();
+        for ms in [1_726_560_005_250_i64, 1_732_350_000_000, 1_730_000_000_001] {
+            let text = config_time(ms, &tz);
+            assert_eq!(parse_time(&text, &tz), Ok(ms), "{text}");
+        }
+        assert_eq!(
+            config_time(1_726_560_000_000, &tz),
+            "2024-09-17T10:00:00+02:00"
         );
     }
 }

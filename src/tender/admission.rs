@@ -12,7 +12,14 @@ use crate::config;
 /// the admitted suppliers, each with `quality` (price-quality scoring) and `initial_prices`
 /// (turn-based rounds). It must validate as an auction config; if it does not (a lot without an
 /// admitted supplier, more winners than admitted suppliers), the errors say why.
-pub fn auction_config_text(tender: &Tender, tender_text: &str) -> Result<String, String> {
+///
+/// A tender whose schedule was moved (`veiling tender init --start-in`) publishes the auction at
+/// the moved times (`config`'s shift), written with their offset.
+pub fn auction_config_text(
+    tender: &Tender,
+    tender_text: &str,
+    config: &config::AuctionConfig,
+) -> Result<String, String> {
     let (admitted, _) = tender
         .admission_result()
         .map_err(|r| format!("the admission is not complete ({})", r.code()))?;
@@ -77,11 +84,38 @@ pub fn auction_config_text(tender: &Tender, tender_text: &str) -> Result<String,
         kept.push(toml::Value::Table(t));
     }
     table.insert("suppliers".into(), toml::Value::Array(kept));
+    let shift = config.schedule_shift_ms;
+    if shift != 0 {
+        let tz = &config.time_zone;
+        for (section, key) in [
+            ("auction", "opens_at"),
+            ("auction", "invited_at"),
+            ("timing", "closes_at"),
+        ] {
+            let Some(toml::Value::Table(t)) = table.get_mut(section) else {
+                continue;
+            };
+            let Some(toml::Value::String(text)) = t.get(key) else {
+                continue;
+            };
+            let ms = crate::time::parse_time(text, tz)?;
+            let moved = crate::time::config_time(ms + shift, tz);
+            t.insert(key.into(), toml::Value::String(moved));
+        }
+    }
     let body = toml::to_string(&table).map_err(|e| format!("writing the auction config: {e}"))?;
+    let moved = if shift != 0 {
+        format!(
+            "# The tender's schedule was moved by {} (a demonstration): so are these times.\n",
+            crate::time::format_duration(shift)
+        )
+    } else {
+        String::new()
+    };
     let text = format!(
         "# The auction config of tender '{}', published by `veiling tender publish`: the admitted\n\
          # suppliers with the quality values of their evaluation. Generated: do not edit. The\n\
-         # tender log records this file's SHA-256, and the live log's header must carry the same.\n\n{body}",
+         # tender log records this file's SHA-256, and the live log's header must carry the same.\n{moved}\n{body}",
         rules.auction_id
     );
     let parsed = config::parse(&text)

@@ -29,6 +29,9 @@ pub struct TenderLog {
     next_seq: Seq,
     /// Records in the file (header and checkpoints included): where the next one goes.
     position: u64,
+    /// The time of the last record: a record's time never goes back (a clock that jumps back
+    /// is raised to it, as the auction's sequencer does).
+    last_at: TimeMs,
     sealed: bool,
 }
 
@@ -82,6 +85,7 @@ impl TenderLog {
             head: sha256_hex(&header),
             next_seq: 1,
             position: 1,
+            last_at: at,
             sealed: false,
         })
     }
@@ -121,6 +125,7 @@ impl TenderLog {
             head: verified.head().to_string(),
             next_seq: verified.next_seq(),
             position,
+            last_at: verified.lines.last().map_or(TimeMs::MIN, |l| l.at),
             sealed: verified.sealed,
         })
     }
@@ -154,6 +159,7 @@ impl TenderLog {
             );
         }
         let seq = self.next_seq;
+        let at = at.max(self.last_at);
         let before = self.tender.phase();
         let outcome = self.tender.handle(seq, at, &command);
         let names = TNames {
@@ -196,6 +202,7 @@ impl TenderLog {
         self.head = head;
         self.next_seq += 1;
         self.position += count;
+        self.last_at = at;
         self.sealed = last;
         Ok(TenderReceipt { seq, hash, outcome })
     }

@@ -81,7 +81,9 @@ pub fn init(
         ));
     };
     if let Some(to) = shift_to {
-        let by = to - t.qualification_opens_at;
+        // Whole seconds (down: it opens at `to` or just before), so the published auction's
+        // moved times read well.
+        let by = (to - t.qualification_opens_at).div_euclid(1000) * 1000;
         config.shift_schedule(by);
     }
     let id = config.rules.auction_id.clone();
@@ -161,7 +163,7 @@ pub fn run(
                         TenderPhase::QualificationClosed | TenderPhase::Evaluation
                     ) =>
             {
-                let cfg = auction_config_text(log.tender(), log.config_text())?;
+                let cfg = auction_config_text(log.tender(), log.config_text(), log.config())?;
                 TenderCommand::Publish {
                     by: *by,
                     auction_config_sha256: sha256_hex(cfg.as_bytes()),
@@ -389,7 +391,7 @@ fn live_result(log: &TenderLog, live: &Path) -> Result<(String, Vec<LotAward>), 
 
 /// After the admission: the auction config and every candidate's letter, next to the log.
 fn publish_files(log: &TenderLog, dir: &Path) -> Result<String, String> {
-    let text = auction_config_text(log.tender(), log.config_text())?;
+    let text = auction_config_text(log.tender(), log.config_text(), log.config())?;
     let path = dir.join("auction.toml");
     write_durably(&path, text.as_bytes())?;
     let letters = dir.join("letters");

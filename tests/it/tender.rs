@@ -1017,60 +1017,7 @@ async fn a_full_tender_over_the_protocol() {
 fn a_turns_tender_takes_its_initial_prices_from_the_submissions() {
     let data = crate::durability::tempdir("tender/turns");
     let config = data.join("turns-tender.toml");
-    std::fs::write(
-        &config,
-        r#"[auction]
-id = "turns-tender"
-title = "Turn-based rounds after a qualification"
-format = "turns"
-opens_at = "2024-09-17T10:00"
-
-[timing]
-mode = "parallel"
-closes_at = "2024-09-17T12:00"
-
-[bids]
-decrement_amount = "5.00"
-
-[turns]
-turn_s = 60
-
-[tender]
-qualification_opens_at = "2024-06-03T09:00"
-questions_close_at = "2024-06-21T17:00"
-qualification_closes_at = "2024-07-05T12:00"
-
-[[tender.criteria]]
-id = "kvk"
-kind = "knock_out"
-text = "U bent ingeschreven in het register van de Kamer van Koophandel."
-
-[[lots]]
-id = "lot-a"
-name = "Lot A"
-ceiling = "1000.00"
-
-[[auctioneers]]
-id = "jan"
-name = "Jan"
-
-[[suppliers]]
-id = "s1"
-name = "Supplier 1"
-lots = ["lot-a"]
-
-[[suppliers]]
-id = "s2"
-name = "Supplier 2"
-lots = ["lot-a"]
-
-[[suppliers]]
-id = "s3"
-name = "Supplier 3"
-lots = ["lot-a"]
-"#,
-    )
-    .unwrap();
+    std::fs::write(&config, TURNS_TENDER).unwrap();
     let run = |who: &str, at: &str, step: Step| {
         steps::run(&data, "turns-tender", who, key(), t(at), step).unwrap()
     };
@@ -1137,5 +1084,107 @@ lots = ["lot-a"]
             ("s1".to_string(), Some(d("950.00"))),
             ("s2".to_string(), Some(d("900.00")))
         ]
+    );
+}
+
+const TURNS_TENDER: &str = r#"[auction]
+id = "turns-tender"
+title = "Turn-based rounds after a qualification"
+format = "turns"
+opens_at = "2024-09-17T10:00"
+
+[timing]
+mode = "parallel"
+closes_at = "2024-09-17T12:00"
+
+[bids]
+decrement_amount = "5.00"
+
+[turns]
+turn_s = 60
+
+[tender]
+qualification_opens_at = "2024-06-03T09:00"
+questions_close_at = "2024-06-21T17:00"
+qualification_closes_at = "2024-07-05T12:00"
+
+[[tender.criteria]]
+id = "kvk"
+kind = "knock_out"
+text = "U bent ingeschreven in het register van de Kamer van Koophandel."
+
+[[lots]]
+id = "lot-a"
+name = "Lot A"
+ceiling = "1000.00"
+
+[[auctioneers]]
+id = "jan"
+name = "Jan"
+
+[[suppliers]]
+id = "s1"
+name = "Supplier 1"
+lots = ["lot-a"]
+
+[[suppliers]]
+id = "s2"
+name = "Supplier 2"
+lots = ["lot-a"]
+
+[[suppliers]]
+id = "s3"
+name = "Supplier 3"
+lots = ["lot-a"]
+"#;
+
+/// A tender moved for a demonstration (`init --start-in`) publishes its auction at the moved
+/// times, so the published config is served as it is.
+#[test]
+fn a_moved_tender_publishes_its_auction_at_the_moved_times() {
+    let data = crate::durability::tempdir("tender/moved");
+    let config = data.join("turns-tender.toml");
+    std::fs::write(&config, TURNS_TENDER).unwrap();
+    let now = t("2026-11-23T08:00");
+    steps::init(&config, &data, key(), now, Some(now)).unwrap();
+    let shift = t("2026-11-23T08:00") - t("2024-06-03T09:00");
+    let at = |s: &str| t(s) + shift;
+    let run = |who: &str, when: TimeMs, step: Step| {
+        let r = steps::run(&data, "turns-tender", who, key(), when, step).unwrap();
+        assert!(r.accepted, "{}", r.text);
+    };
+    run("auctioneer:jan", at("2024-06-03T09:00"), Step::Open);
+    for (s, p) in [("s1", "950.00"), ("s2", "900.00")] {
+        run(&sup(s), at("2024-06-04T09:00"), Step::Register);
+        run(
+            &sup(s),
+            at("2024-06-04T10:00"),
+            Step::Submit(json!({"answers": {"kvk": {"yes": true, "evidence": "KvK"}},
+                                "initial_prices": {"lot-a": p}})),
+        );
+    }
+    // (s2 registers "before" s1's submission: a clock that goes back is raised to the last
+    // record's time, so the log stays valid and reopens.)
+    // s3 never submits: the close waits for the date.
+    run("auctioneer:jan", at("2024-07-05T12:00"), Step::Close);
+    let rows = json!([
+        {"supplier": "s1", "criterion": "kvk", "pass": true, "motivation": "ok"},
+        {"supplier": "s2", "criterion": "kvk", "pass": true, "motivation": "ok"}
+    ]);
+    run(
+        "auctioneer:jan",
+        at("2024-07-10T09:00"),
+        Step::Evaluate(rows),
+    );
+    run("auctioneer:jan", at("2024-07-15T09:00"), Step::Publish);
+    let text = std::fs::read_to_string(data.join("turns-tender/auction.toml")).unwrap();
+    assert!(text.contains("schedule was moved"), "{text}");
+    let auction = veiling::config::parse(&text).unwrap();
+    assert_eq!(auction.rules.opens_at, at("2024-09-17T10:00"));
+    assert_eq!(
+        auction.rules.timing,
+        LotTiming::Parallel {
+            closes_at: at("2024-09-17T12:00")
+        }
     );
 }
