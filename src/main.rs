@@ -387,7 +387,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         }
         for t in &server.shared.tenders {
             outln!(
-                "tender {}: requests at http://{}/tender; tokens in {}",
+                "tender {}: qualification page http://{}/qualification, requests at /tender; tokens in {}",
                 t.id,
                 server.addr,
                 t.data_dir
@@ -459,12 +459,17 @@ fn links(path: &Path, base: &str, only: Option<&str>) -> Result<(), String> {
     let file = read_credentials(path)?;
     let base = base.trim_end_matches('/');
     let mut shown = 0;
+    // A tender's tokens open the qualification page, whatever the role.
+    let tender = path
+        .file_name()
+        .is_some_and(|n| n == "tender-credentials.json");
     for p in file
         .participants
         .iter()
         .filter(|p| only.is_none_or(|id| id == p.id))
     {
         let page = match p.role.as_str() {
+            _ if tender => "qualification",
             "supplier" => "bid",
             "auditor" => "audit",
             _ => "console",

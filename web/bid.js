@@ -19,6 +19,11 @@ const DICT = {
   nl: {
     page_title: 'Bieden',
     doc_title: 'Bieden — {title}',
+    practice_prefix: 'Oefenveiling · ',
+    practice_word: 'OEFENVEILING',
+    practice_banner: ' — dit is een oefening. Niets wat u hier biedt is bindend, en de inkopers zien het niet.',
+    practice_bots: ' De oefenbots (andere bieders) bieden vanzelf.',
+    st_closed_practice: 'De oefenveiling is gesloten. Een oefenveiling wordt nooit gegund.',
     language: 'Taal',
     sign_out: 'Afmelden',
     signin_heading: 'Aanmelden',
@@ -262,6 +267,11 @@ const DICT = {
   en: {
     page_title: 'Bidding',
     doc_title: 'Bidding — {title}',
+    practice_prefix: 'Practice · ',
+    practice_word: 'PRACTICE AUCTION',
+    practice_banner: ' — this is a rehearsal. Nothing you bid here is binding, and the buyers do not see it.',
+    practice_bots: ' The practice bots (other bidders) bid by themselves.',
+    st_closed_practice: 'The practice auction has closed. A practice auction is never awarded.',
     language: 'Language',
     sign_out: 'Sign out',
     signin_heading: 'Sign in',
@@ -675,7 +685,26 @@ function sameOffer(bid, entry) {
 function applyI18n(root = document) {
   for (const node of root.querySelectorAll('[data-i18n]')) setText(node, t(node.dataset.i18n));
   for (const node of root.querySelectorAll('[data-i18n-label]')) node.setAttribute('aria-label', t(node.dataset.i18nLabel));
-  document.title = welcome ? t('doc_title', { title: welcome.title }) : `${t('page_title')} — veiling`;
+  const title = welcome ? t('doc_title', { title: welcome.title }) : `${t('page_title')} — veiling`;
+  document.title = isPractice() ? `${t('practice_prefix')}${title}` : title;
+  renderPractice();
+}
+
+/** A practice auction (oefenveiling): never binding, never awarded, the buyers do not see it. */
+function isPractice() {
+  return welcome?.mode === 'practice';
+}
+
+/** The practice banner at the top of the page, in the page's language. */
+function renderPractice() {
+  const box = $('practice-banner');
+  const on = isPractice();
+  document.body.dataset.mode = welcome?.mode ?? '';
+  box.hidden = !on;
+  const sig = on ? lang : '';
+  if (box.dataset.sig === sig) return;
+  box.dataset.sig = sig;
+  box.replaceChildren(...(on ? [el('strong', {}, t('practice_word')), t('practice_banner'), t('practice_bots')] : []));
 }
 
 function onLangChange() {
@@ -861,6 +890,7 @@ function buildLots() {
 
 function renderAll() {
   renderConn();
+  renderPractice();
   if (!snap) return;
   renderBanner();
   for (const lot of snap.lots) {
@@ -896,7 +926,7 @@ function renderBanner() {
   switch (snap.phase) {
     case 'scheduled': add('warn', 'st_scheduled'); break;
     case 'paused': add('warn', 'st_paused', pauseReason); break;
-    case 'closed': add('warn', 'st_closed'); break;
+    case 'closed': add('warn', isPractice() ? 'st_closed_practice' : 'st_closed'); break;
     case 'awarded': add('ok', 'st_awarded'); break;
     case 'terminated': add('bad', 'st_terminated', terminatedReason); break;
     default: break;
@@ -1776,6 +1806,7 @@ function downloadReceipts() {
   const doc = {
     auction: welcome.auction,
     title: welcome.title,
+    mode: welcome.mode,
     supplier: welcome.id,
     exported_at: new Date(session ? session.serverNow() : Date.now()).toISOString(),
     note: 'receipt.hash is the SHA-256 of the log line with number receipt.seq (docs/log-format.md, Receipts).',

@@ -106,6 +106,14 @@ const DICT = {
     extend: 'Verlengen',
     award: 'Gunnen',
     awardHint: 'Gunnen kan pas als het perceel gesloten is.',
+    awardPractice: 'Gunnen kan niet: een oefenveiling wordt nooit gegund.',
+    practicePrefix: 'Oefenveiling · ',
+    practiceWord: 'OEFENVEILING',
+    practiceBanner: ' — dit is een oefening. Niets wat hier geboden wordt is bindend, de inkopers zien het niet, en een oefenveiling wordt nooit gegund.',
+    practiceBots: ' Leveranciers gemarkeerd als bot (oefenbot-…) bieden vanzelf.',
+    bot: 'bot',
+    botPresence: 'bot: biedt vanzelf',
+    botOption: '(bot)',
     awardedTo: 'Gegund aan: {winners}.',
     awardedNone: 'Gegund zonder biedingen.',
     reserveMet: 'Reserveprijs gehaald.',
@@ -325,6 +333,14 @@ const DICT = {
     extend: 'Extend',
     award: 'Award',
     awardHint: 'A lot can be awarded once it has closed.',
+    awardPractice: 'Award not possible: a practice auction is never awarded.',
+    practicePrefix: 'Practice · ',
+    practiceWord: 'PRACTICE AUCTION',
+    practiceBanner: ' — this is a rehearsal. Nothing bid here is binding, the buyers do not see it, and a practice auction is never awarded.',
+    practiceBots: ' Suppliers marked as bot (oefenbot-…) bid by themselves.',
+    bot: 'bot',
+    botPresence: 'bot: bids by itself',
+    botOption: '(bot)',
     awardedTo: 'Awarded to: {winners}.',
     awardedNone: 'Awarded without bids.',
     reserveMet: 'Reserve met.',
@@ -490,6 +506,11 @@ const S = {
 
 
 const isAuctioneer = () => S.role === 'auctioneer';
+/** A practice auction (oefenveiling): never awarded; its bot suppliers bid by themselves. */
+const isPractice = () => S.welcome?.mode === 'practice';
+const isBot = (id) => isPractice() && typeof id === 'string' && id.startsWith('oefenbot-');
+const botBadge = (id) => (isBot(id)
+  ? el('span', { class: 'badge bot small-badge', 'data-testid': 'bot-badge' }, t('bot')) : null);
 const isObserver = () => S.role === 'observer';
 const readOnly = () => !isAuctioneer();
 const connected = () => Boolean(S.session && S.session.status === 'open');
@@ -571,10 +592,23 @@ function actionWords(a) {
 // Static texts, language
 
 function applyStaticTexts() {
-  document.title = t('pageTitle');
+  document.title = isPractice() ? `${t('practicePrefix')}${t('pageTitle')}` : t('pageTitle');
+  renderPractice();
   for (const node of document.querySelectorAll('[data-i18n]')) {
     node.textContent = t(node.getAttribute('data-i18n'));
   }
+}
+
+/** The practice banner at the top of the page, in the page's language. */
+function renderPractice() {
+  const box = $('practice-banner');
+  const on = isPractice();
+  document.body.dataset.mode = S.welcome?.mode ?? '';
+  box.hidden = !on;
+  const sig = on ? getLang() : '';
+  if (box.dataset.sig === sig) return;
+  box.dataset.sig = sig;
+  box.replaceChildren(...(on ? [el('strong', {}, t('practiceWord')), t('practiceBanner'), t('practiceBots')] : []));
 }
 
 function rerenderAll() {
@@ -655,6 +689,7 @@ function resetView() {
   $('lots').replaceChildren();
   $('console').hidden = true;
   $('signin-section').hidden = false;
+  applyStaticTexts();
   renderWhoami();
   renderFeed();
   renderAnswer();
@@ -711,6 +746,7 @@ function onWelcome(w, token) {
   $('signin-error').textContent = '';
   $('signin-section').hidden = true;
   $('console').hidden = false;
+  applyStaticTexts(); // the title and the practice banner follow the auction's mode
   $('auction-title').textContent = w.title ?? '';
   $('auction-id').textContent = w.auction ? `(${w.auction})` : '';
   // Every lot section is built afresh for the (possibly new) role.
@@ -897,13 +933,13 @@ function phaseClass(phase) {
 function renderDisqualifySelect() {
   const select = $('disqualify-supplier');
   const list = suppliers();
-  const sig = getLang() + '|' + list.map((s) => `${s.supplier}:${s.name}:${isDisqualified(s.supplier)}`).join(',');
+  const sig = getLang() + '|' + list.map((s) => `${s.supplier}:${s.name}:${isDisqualified(s.supplier)}:${isBot(s.supplier)}`).join(',');
   if (select.dataset.sig === sig) return;
   const value = select.value;
   select.replaceChildren(
     el('option', { value: '' }, t('disqChoose')),
     ...list.map((s) => el('option', { value: s.supplier },
-      `${s.supplier}${s.name ? ` — ${s.name}` : ''}${isDisqualified(s.supplier) ? ` (${t('disqualified')})` : ''}`)),
+      `${s.supplier}${isBot(s.supplier) ? ` ${t('botOption')}` : ''}${s.name ? ` — ${s.name}` : ''}${isDisqualified(s.supplier) ? ` (${t('disqualified')})` : ''}`)),
   );
   select.value = list.some((s) => s.supplier === value) ? value : '';
   select.dataset.sig = sig;
@@ -958,12 +994,13 @@ function renderPresence() {
     const n = typeof s.connections === 'number' ? s.connections : null;
     const online = n !== null && n > 0;
     const disq = isDisqualified(s.supplier);
-    return el('tr', { 'data-testid': `presence-${s.supplier}`, 'data-connections': n ?? '' },
-      el('th', { scope: 'row' }, el('span', { class: 'mono' }, s.supplier)),
+    return el('tr', { 'data-testid': `presence-${s.supplier}`, 'data-connections': n ?? '', 'data-bot': isBot(s.supplier) ? 'true' : null },
+      el('th', { scope: 'row' }, el('span', { class: 'mono' }, s.supplier), botBadge(s.supplier)),
       el('td', {}, s.name ?? ''),
-      el('td', {}, n === null ? '—'
-        : el('span', { class: online ? 'badge ok' : 'badge neutral', 'data-online': online ? 'true' : 'false' },
-          online ? t('online', { n }) : t('offline'))),
+      el('td', {}, isBot(s.supplier) ? el('span', { class: 'badge bot' }, t('botPresence'))
+        : n === null ? '—'
+          : el('span', { class: online ? 'badge ok' : 'badge neutral', 'data-online': online ? 'true' : 'false' },
+            online ? t('online', { n }) : t('offline'))),
       el('td', {}, el('span', { class: disq ? 'badge bad' : 'badge neutral' }, disq ? t('disqualified') : t('active'))));
   }));
 }
@@ -1019,7 +1056,7 @@ function lotSection(lot) {
         type: 'button', 'data-testid': 'award', class: 'award', 'aria-describedby': awardHintId,
         onclick: () => awardLot(lot.lot),
       }),
-      el('p', { id: awardHintId, class: 'muted small award-hint' }))),
+      el('p', { id: awardHintId, class: 'muted small award-hint', 'data-testid': 'award-hint' }))),
     el('p', { class: 'award-result' }),
     // Focusable while the table is wider than the screen, to scroll it with the keyboard.
     el('div', { class: 'table-wrap', role: 'region', 'aria-labelledby': `cap-${lot.lot}` },
@@ -1085,8 +1122,10 @@ function renderLot(lot) {
   const awardBtn = q('.award');
   awardBtn.replaceChildren(t('award'), el('span', { class: 'visually-hidden' }, ` ${lot.lot}`));
   awardBtn.className = lot.phase === 'closed' ? 'award' : 'award secondary';
-  q('.award-hint').textContent = lot.phase === 'closed' || lot.phase === 'awarded' || lot.phase === 'terminated'
-    ? '' : t('awardHint');
+  const hint = q('.award-hint');
+  hint.textContent = isPractice() ? t('awardPractice')
+    : lot.phase === 'closed' || lot.phase === 'awarded' || lot.phase === 'terminated' ? '' : t('awardHint');
+  hint.classList.toggle('practice-hint', isPractice());
   q('.lot-controls').hidden = readOnly();
 
   // The award.
@@ -1207,11 +1246,12 @@ function renderLadder(sec, lot) {
       }, t('void'), el('span', { class: 'visually-hidden' }, t('voidHidden', { bid: r.bid, supplier: who })));
       const whoCell = observer
         ? el('td', {}, el('span', { class: 'mono' }, who))
-        : el('td', {}, el('span', { class: 'mono' }, who),
+        : el('td', {}, el('span', { class: 'mono' }, who), botBadge(who),
           supplierName(who) ? el('span', { class: 'muted' }, ` ${supplierName(who)}`) : null,
           isDisqualified(who) ? el('span', { class: 'badge bad small-badge' }, t('disqualified')) : null);
       return el('tr', {
         'data-testid': 'ladder-row', 'data-bid': r.bid, 'data-supplier': observer ? null : r.supplier,
+        'data-bot': isBot(r.supplier) ? 'true' : null,
         'data-alias': observer ? r.alias : null, 'data-rank': r.rank,
       },
       el('th', { scope: 'row', class: 'num' }, String(r.rank ?? '')),
@@ -1252,7 +1292,8 @@ function updateControls() {
     const phase = sec.dataset.phase;
     const lotDone = phase === 'awarded' || phase === 'terminated';
     for (const b of sec.querySelectorAll('button.extend, button.award')) {
-      b.disabled = off || lotDone;
+      // A practice auction is never awarded (the server refuses with `practice`).
+      b.disabled = off || lotDone || (isPractice() && b.classList.contains('award'));
       b.hidden = ro;
     }
     const input = sec.querySelector('input.extend-seconds');
@@ -1439,7 +1480,8 @@ async function send(msg, what) {
     }));
   } else if (ans.type === 'error') {
     const retry = typeof ans.retry_after_ms === 'number' ? ` (retry_after_ms ${ans.retry_after_ms})` : '';
-    setAnswer('error', () => t('answerError', { what: what(), code: ans.code, message: (ans.message ?? '') + retry }));
+    const hint = ans.code === 'practice' ? `${t('awardPractice')} ` : '';
+    setAnswer('error', () => t('answerError', { what: what(), code: ans.code, message: hint + (ans.message ?? '') + retry }));
   } else {
     setAnswer('error', () => t('answerError', { what: what(), code: ans.type, message: '' }));
   }

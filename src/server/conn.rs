@@ -459,7 +459,7 @@ impl<'a> Session<'a> {
             return;
         };
         let config = &entry.config;
-        let welcome = match tender_api::view(entry, role).await {
+        let welcome = match tender_api::view(entry, role, self.shared.clock.now_ms()).await {
             Ok(state) => json!({"type": "tender_welcome", "role": role.name(),
                                 "id": role.id(config), "tender": entry.id, "state": state}),
             Err(e) => {
@@ -498,15 +498,16 @@ impl<'a> Session<'a> {
                     continue;
                 }
                 Ok(ClientMsg::TenderState) => {
-                    let reply = match tender_api::view(entry, role).await {
-                        Ok(state) => json!({"type": "tender_state", "state": state}),
-                        Err(e) => {
-                            if !self.error(&req_id, WireError::new("unavailable", e)).await {
-                                return;
+                    let reply =
+                        match tender_api::view(entry, role, self.shared.clock.now_ms()).await {
+                            Ok(state) => json!({"type": "tender_state", "state": state}),
+                            Err(e) => {
+                                if !self.error(&req_id, WireError::new("unavailable", e)).await {
+                                    return;
+                                }
+                                continue;
                             }
-                            continue;
-                        }
-                    };
+                        };
                     if !self
                         .send(wire::encode(&wire::with_req_id(reply, &req_id)))
                         .await

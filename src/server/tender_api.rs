@@ -57,7 +57,7 @@ pub async fn route(
 ) -> Answer {
     let step = match (method, path) {
         ("GET", "/tender") => {
-            return match view(entry, role).await {
+            return match view(entry, role, now).await {
                 Ok(v) => answer("200 OK", v),
                 Err(e) => answer("500 Internal Server Error", json!({"error": e})),
             };
@@ -101,14 +101,14 @@ pub async fn route(
 }
 
 /// The tender as `role` sees it.
-pub async fn view(entry: &TenderEntry, role: Role) -> Result<Value, String> {
+pub async fn view(entry: &TenderEntry, role: Role, now: i64) -> Result<Value, String> {
     let (dir, id, key, w) = (
         entry.data_dir.clone(),
         entry.id.clone(),
         entry.key.clone(),
         who(role, &entry.config),
     );
-    tokio::task::spawn_blocking(move || steps::view(&dir, &id, key, &w))
+    tokio::task::spawn_blocking(move || steps::view(&dir, &id, key, &w, now))
         .await
         .map_err(|e| e.to_string())?
 }

@@ -1,7 +1,9 @@
 //! The browser pages, embedded in the binary (no separate web server): the bidder page, the
-//! auctioneer console and the auditor page, plain ES modules from `web/`. Also the two HTTP
-//! endpoints only the pages need: `GET /log` (an auction's log, for its auditor) and
-//! `GET /pubkey` (the server's public key). `docs/pages.md` describes the pages.
+//! auctioneer console, the auditor page and the candidates' qualification page, plain ES
+//! modules from `web/`. Also the two HTTP endpoints only the pages need: `GET /log` (an
+//! auction's log, for its auditor) and `GET /pubkey` (the server's public key). The
+//! qualification page talks to the tender's own requests (`super::tender_api`).
+//! `docs/pages.md` describes the pages.
 
 use std::io::SeekFrom;
 use std::sync::Arc;
@@ -39,15 +41,18 @@ pub const ASSETS: &[Asset] = &[
     asset!("bid.html", HTML),
     asset!("console.html", HTML),
     asset!("audit.html", HTML),
+    asset!("qualification.html", HTML),
     asset!("common.js", JS),
     asset!("bid.js", JS),
     asset!("console.js", JS),
     asset!("audit.js", JS),
     asset!("verify.js", JS),
+    asset!("qualification.js", JS),
     asset!("style.css", CSS),
     asset!("bid.css", CSS),
     asset!("console.css", CSS),
     asset!("audit.css", CSS),
+    asset!("qualification.css", CSS),
 ];
 
 /// The pages' short paths.
@@ -56,6 +61,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("/bid", "bid.html"),
     ("/console", "console.html"),
     ("/audit", "audit.html"),
+    ("/qualification", "qualification.html"),
 ];
 
 /// Scripts only from this server, no inline script, no framing by other sites; WebSocket and

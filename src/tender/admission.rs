@@ -126,6 +126,15 @@ pub fn auction_config_text(
     Ok(text)
 }
 
+/// The scoring method as the config names it (`scoring.method`).
+pub fn scoring_name(rules: &Rules) -> &'static str {
+    match rules.scoring {
+        Scoring::Price => "price",
+        Scoring::FictieveKorting => "fictieve_korting",
+        Scoring::Coefficient => "coefficient",
+    }
+}
+
 /// The scoring formula in words, exactly as the auction ranks (for the letters).
 pub fn formula_text(rules: &Rules) -> &'static str {
     match rules.scoring {
@@ -182,7 +191,7 @@ pub fn letter(tender: &Tender, supplier: SupplierIx) -> Option<Value> {
             .collect();
         letter["admitted"] = json!(true);
         letter["quality"] = Value::Object(quality);
-        letter["scoring"] = json!(format!("{:?}", rules.scoring).to_lowercase());
+        letter["scoring"] = json!(scoring_name(rules));
         letter["formula"] = json!(formula_text(rules));
         letter["quality_rule"] = json!(
             "quality value per lot = the lot's largest quality value x the sum over the quality criteria of weight/100 x points/points_max, rounded down (to the lot's price decimals for a fictieve korting, to 4 decimals for a coefficient)"

@@ -705,7 +705,13 @@ pub fn nota(data_dir: &Path, id: &str, key: SigningKey) -> Result<Value, String>
 /// and, once published, its own letter; an auctioneer or the auditor every candidate's status,
 /// every question with who asked, and the admission. `who`: `supplier:ID`, `auctioneer:ID`,
 /// `observer:ID` or `auditor`.
-pub fn view(data_dir: &Path, id: &str, key: SigningKey, who: &str) -> Result<Value, String> {
+pub fn view(
+    data_dir: &Path,
+    id: &str,
+    key: SigningKey,
+    who: &str,
+    now: TimeMs,
+) -> Result<Value, String> {
     let log = TenderLog::open(&tender_log_path(data_dir, id), key)?;
     let t = log.tender();
     let rules = t.rules();
@@ -747,7 +753,9 @@ pub fn view(data_dir: &Path, id: &str, key: SigningKey, who: &str) -> Result<Val
                   "qualification_closes_at": tr.qualification_closes_at,
                   "auction_opens_at": rules.opens_at, "award_by": tr.award_by},
         "criteria": criteria,
-        "scoring": format!("{:?}", rules.scoring).to_lowercase(),
+        "scoring": super::admission::scoring_name(rules),
+        "format": rules.format.name(),
+        "server_time": now,
         "formula": super::admission::formula_text(rules),
         "nota": nota,
     });
@@ -765,7 +773,11 @@ pub fn view(data_dir: &Path, id: &str, key: SigningKey, who: &str) -> Result<Val
                     .iter()
                     .enumerate()
                     .map(|(l, lot)| json!({"id": lot.id, "name": lot.name,
-                                           "candidate": sup.admitted[l]}))
+                        "candidate": sup.admitted[l], "ceiling": lot.ceiling.to_string(),
+                        "price_decimals": lot.price_decimals,
+                        "lines": lot.lines.iter().map(|x| json!({"id": x.id,
+                            "description": x.description, "unit": x.unit,
+                            "quantity": x.quantity.to_string()})).collect::<Vec<_>>()}))
                     .collect::<Vec<_>>()
             );
             v["you"] = json!({

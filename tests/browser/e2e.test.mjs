@@ -11,7 +11,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,10 +36,15 @@ let dataDir;
 // ---------------------------------------------------------------------------------------------
 // The server
 
-function startServer(port = 0, config = CONFIG, dir = dataDir, startIn = 3) {
+/** `veiling serve` of a config; `extra`: more arguments (`--practice 1 --bots 2`). */
+function startServer(port = 0, config = CONFIG, dir = dataDir, startIn = 3, extra = []) {
+  return spawnServer(['serve', '--config', config, '--data-dir', dir,
+    '--listen', `127.0.0.1:${port}`, '--start-in', String(startIn), ...extra]);
+}
+
+/** `veiling ARGS...`, resolved once it listens. */
+function spawnServer(args) {
   return new Promise((resolve, reject) => {
-    const args = ['serve', '--config', config, '--data-dir', dir,
-      '--listen', `127.0.0.1:${port}`, '--start-in', String(startIn)];
     const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -72,8 +77,10 @@ function stopServer(s) {
   });
 }
 
-function readCredentials(dir = dataDir, auction = 'e2e-browser') {
-  const file = path.join(dir, auction, 'credentials.json');
+/** The tokens by participant id; `file` is relative to the auction's folder (a practice run's
+ * tokens are in `practice/credentials.json`, a tender's in `tender-credentials.json`). */
+function readCredentials(dir = dataDir, auction = 'e2e-browser', file = 'credentials.json') {
+  file = path.join(dir, auction, file);
   const json = JSON.parse(fs.readFileSync(file, 'utf8'));
   const map = {};
   for (const p of json.participants) map[p.role === 'auditor' ? 'auditor' : p.id] = p.token;
@@ -195,7 +202,7 @@ let jan;
 let piet;
 
 test('the pages are served by the binary with a strict content security policy', async () => {
-  for (const p of ['/', '/bid', '/console', '/audit', '/common.js', '/style.css']) {
+  for (const p of ['/', '/bid', '/console', '/audit', '/qualification', '/common.js', '/style.css']) {
     const r = await fetch(server.base + p);
     assert.equal(r.status, 200, p);
     assert.match(r.headers.get('content-security-policy') ?? '', /script-src 'self'/, p);
@@ -210,6 +217,9 @@ test('two bidders bid, see their ranks change and an extension', async () => {
     await connected(p);
     await lotOpen(p, 'lot-1');
   }
+  // A live auction has no practice banner.
+  assert.equal(await alfa.getByTestId('practice-banner').isVisible(), false, 'no practice banner when live');
+  assert.doesNotMatch(await alfa.title(), /Oefenveiling/);
   await shot(alfa, '01-bidder-open');
   // Amounts in Dutch format; the next admissible bid is the ceiling before any bid.
   await expectText(lot(alfa, 'lot-1').getByTestId('max-admissible'), /1\.234,50/);
@@ -633,6 +643,223 @@ test('turns: the bidder in turn keeps or bids, the others wait and see the publi
     await context.close();
   } finally {
     await stopServer(turns);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a practice auction: an unmistakable banner on the bidder page and the console, no award, bots labelled', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veiling-e2e-practice-'));
+  const practice = await startServer(0, CONFIG, dir, 3, ['--practice', '1', '--bots', '2']);
+  try {
+    // A practice run has its own tokens, beside its own log.
+    assert.ok(!fs.existsSync(path.join(dir, 'e2e-browser', 'credentials.json')), 'the live credentials are untouched');
+    const c = readCredentials(dir, 'e2e-browser', 'practice/credentials.json');
+    assert.ok(c['oefenbot-1'] && c['oefenbot-2'], 'two bots');
+    const context = await browser.newContext({ locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+    const goto = async (pathname, token) => {
+      const page = await context.newPage();
+      page.consoleErrors = [];
+      page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+      await page.goto(`${practice.base}${pathname}#token=${token}`);
+      await connected(page);
+      return page;
+    };
+    const bidder = await goto('/bid', c.alfa);
+    const banner = bidder.getByTestId('practice-banner');
+    await banner.waitFor({ state: 'visible', ...WAIT });
+    await expectText(banner, /OEFENVEILING — dit is een oefening\. Niets wat u hier biedt is bindend, en de inkopers zien het niet\./);
+    assert.match(await bidder.title(), /^Oefenveiling · /);
+    // It is the first thing in the page, above the heading.
+    const [bannerBox, headingBox] = [await banner.boundingBox(), await bidder.locator('h1').boundingBox()];
+    assert.ok(bannerBox.y < headingBox.y, 'the banner is above the heading');
+    // Bidding works as in the live auction.
+    await lotOpen(bidder, 'lot-1');
+    await expectAttr(await bid(bidder, 'lot-1', '1.200,00'), 'data-kind', 'accepted');
+    await shot(bidder, '22-practice-bidder');
+    await axe(bidder, 'bidder page, practice');
+
+    const con = await goto('/console', c.jan);
+    const cb = con.getByTestId('practice-banner');
+    await cb.waitFor({ state: 'visible', ...WAIT });
+    await expectText(cb, /OEFENVEILING — dit is een oefening\./);
+    await expectText(cb, /nooit gegund/);
+    assert.match(await con.title(), /^Oefenveiling · /);
+    // The award is disabled, with the reason, on every lot.
+    for (const id of ['lot-1', 'lot-2']) {
+      await disabledIs(lot(con, id).getByTestId('award'), true);
+      await expectText(lot(con, id).getByTestId('award-hint'), /een oefenveiling wordt nooit gegund/);
+    }
+    // The bots are labelled as bots, the people are not.
+    await expectAttr(con.getByTestId('presence-oefenbot-1'), 'data-bot', 'true');
+    await expectText(con.getByTestId('presence-oefenbot-2'), /bot: biedt vanzelf/);
+    assert.equal(await con.getByTestId('presence-alfa').getAttribute('data-bot'), null);
+    await shot(con, '23-practice-console');
+    await axe(con, 'auctioneer console, practice');
+
+    // English.
+    await con.getByTestId('lang').selectOption('en');
+    await expectText(cb, /PRACTICE AUCTION — this is a rehearsal\./);
+    await expectText(lot(con, 'lot-1').getByTestId('award-hint'), /a practice auction is never awarded/);
+    assert.match(await con.title(), /^Practice · /);
+    await axe(con, 'auctioneer console, practice, in English');
+    await bidder.getByTestId('lang').selectOption('en');
+    await expectText(banner, /PRACTICE AUCTION — this is a rehearsal\. Nothing you bid here is binding, and the buyers do not see it\./);
+    assert.match(await bidder.title(), /^Practice · /);
+    await axe(bidder, 'bidder page, practice, in English');
+
+    // The bots bid by themselves (their first bids come some seconds after the opening); the
+    // console's ladder marks their rows.
+    await con.locator('[data-testid="ladder-row"][data-bot="true"]').first().waitFor({ timeout: 45_000 });
+    await expectText(con.locator('[data-testid="ladder-row"][data-bot="true"]').first().getByTestId('bot-badge'), /bot/);
+    for (const p of [bidder, con]) assert.deepEqual(p.consoleErrors, [], 'no script errors');
+    await context.close();
+  } finally {
+    await stopServer(practice);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the qualification page: a candidate registers, submits, is refused in words, asks and reads the nota', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'veiling-e2e-tender-'));
+  const cli = (...args) => execFileSync(BIN, [...args, '--data-dir', dir], { encoding: 'utf8', timeout: 30_000 });
+  cli('tender', 'init', path.join(root, 'auction-configs/dieetvoeding-2024-tender.toml'), '--start-in', '0');
+  cli('tender', 'open', 'dieetvoeding-2024', '--as', 'inkoper-1');
+  const tender = await spawnServer(['serve', '--tender', 'dieetvoeding-2024', '--data-dir', dir, '--listen', '127.0.0.1:0']);
+  try {
+    const r = await fetch(`${tender.base}/qualification`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-security-policy') ?? '', /connect-src 'self'/);
+    const c = readCredentials(dir, 'dieetvoeding-2024', 'tender-credentials.json');
+    const context = await browser.newContext({ locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+    const page = await context.newPage();
+    page.consoleErrors = [];
+    page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+    await page.goto(`${tender.base}/qualification#token=${c['alfa-medical']}`);
+    await expectText(page.getByTestId('tender-title'), /Dieetvoeding 2025-2027/);
+    await expectAttr(page.getByTestId('tender-phase'), 'data-phase', 'qualification_open');
+    await expectText(page.getByTestId('tender-phase'), /kwalificatie open/);
+    assert.equal(page.url(), `${tender.base}/qualification`, 'the token left the address bar');
+    await expectText(page.getByTestId('date-qualification_closes_at'), /^\d\d-\d\d-\d{4},? \d\d:\d\d:\d\d$/);
+    assert.equal(await page.locator('[data-testid^="criterion-"]').count(), 12);
+    await expectText(page.getByTestId('criterion-jaaromzet'), /Minimaal €\s1\.000\.000,00/);
+    await expectText(page.getByTestId('criterion-ernstige-fout'), /niet verplicht/);
+    await expectText(page.getByTestId('criterion-leverbetrouwbaarheid'), /Weging 60; hoogstens 10 punten/);
+    // Nothing to submit before registering: disabled, with the reason.
+    await disabledIs(page.getByTestId('submission-submit'), true);
+    await expectText(page.locator('#submission-why'), /Registreer u eerst/);
+
+    // Register: the receipt is the record's number and hash.
+    await page.getByTestId('register').click();
+    const reg = page.getByTestId('register-result');
+    await expectAttr(reg, 'data-kind', 'accepted');
+    await expectText(reg, /Geregistreerd als kandidaat/);
+    await expectText(reg.getByTestId('receipt'), /record nr\. \d+/);
+    await expectText(reg.getByTestId('receipt-hash'), /^[0-9a-f]{64}$/);
+    await disabledIs(page.getByTestId('register'), true);
+    await disabledIs(page.getByTestId('submission-submit'), false);
+
+    // The form: every knock-out yes with its evidence, the turnover, the two quality texts.
+    const evidence = {
+      kvk: 'KvK 12345678', wtza: 'Wtza-toelating 2019', governancecode: 'jaarverslag 2023, hoofdstuk 4',
+      ubo: 'UBO-register', vecozo: 'Vecozo-certificaat 2024', verwijzingsregisters: 'verklaring directie',
+      'verscherpt-toezicht': 'IGJ-register',
+    };
+    for (const [id, text] of Object.entries(evidence)) {
+      await page.getByTestId(`ko-yes-${id}`).check();
+      await page.getByTestId(`evidence-${id}`).fill(text);
+    }
+    await page.getByTestId('ko-yes-ernstige-fout').check();
+    await page.getByTestId('ko-yes-faillissement').check();
+    await page.getByTestId('value-jaaromzet').fill('4.200.000,00');
+    await page.getByTestId('evidence-jaaromzet').fill('jaarrekening 2023');
+    await page.getByTestId('text-leverbetrouwbaarheid').fill('Bijlage 3: plan van aanpak levering');
+    await page.getByTestId('text-service-verzekerden').fill('Bijlage 4: servicebeleid');
+    await page.getByTestId('submission-submit').click();
+    const sub = page.getByTestId('submission-result');
+    await expectAttr(sub, 'data-kind', 'accepted');
+    await expectText(sub, /Inzending ontvangen/);
+    await expectText(sub.getByTestId('receipt-hash'), /^[0-9a-f]{64}$/);
+    await expectText(page.getByTestId('current-submission'), /ontvangen op .*\(inzending 1\)/);
+    await shot(page, '24-qualification-submitted');
+
+    // An incomplete one is refused on the record, in words, naming what is missing.
+    await page.getByTestId('text-service-verzekerden').fill('');
+    await page.getByTestId('submission-submit').click();
+    await expectAttr(sub, 'data-kind', 'refused');
+    await expectAttr(sub, 'data-code', 'incomplete');
+    await expectText(sub, /niet compleet\. Er ontbreekt een antwoord op: service-verzekerden/);
+    await expectText(sub, /Melding van de server: .*incomplete/);
+    // A value that is not a number is caught on the page; nothing is sent.
+    await page.getByTestId('value-jaaromzet').fill('veel');
+    await page.getByTestId('submission-submit').click();
+    await expectAttr(sub, 'data-kind', 'local');
+    await expectText(sub, /“veel” is geen getal/);
+    await expectAttr(page.getByTestId('value-jaaromzet'), 'aria-invalid', 'true');
+
+    // The file upload sends a file as it is: a valid one replaces the submission and the form
+    // shows what the server holds; one that is not JSON is an error, with nothing recorded.
+    const file = {
+      answers: {
+        ...Object.fromEntries(Object.entries(evidence).map(([id, e]) => [id, { yes: true, evidence: e }])),
+        'ernstige-fout': { yes: true }, faillissement: { yes: true },
+        jaaromzet: { value: '4300000.00', evidence: 'jaarrekening 2023' },
+        leverbetrouwbaarheid: { text: 'Bijlage 3' }, 'service-verzekerden': { text: 'Bijlage 4' },
+      },
+    };
+    await page.getByTestId('submission-file').setInputFiles({
+      name: 'inzending.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file)),
+    });
+    await page.getByTestId('upload-submit').click();
+    await expectAttr(sub, 'data-kind', 'accepted');
+    await expectText(sub, /vervangt uw eerdere inzending/);
+    await expectText(page.getByTestId('current-submission'), /\(inzending 2\)/);
+    assert.equal(await page.getByTestId('value-jaaromzet').inputValue(), '4300000,00');
+    assert.equal(await page.getByTestId('text-service-verzekerden').inputValue(), 'Bijlage 4');
+    assert.equal(await page.getByTestId('ko-yes-kvk').isChecked(), true);
+    await page.getByTestId('submission-file').setInputFiles({
+      name: 'kapot.json', mimeType: 'application/json', buffer: Buffer.from('{"answers": '),
+    });
+    await page.getByTestId('upload-submit').click();
+    await expectAttr(sub, 'data-kind', 'error');
+    await expectText(sub, /Niet verwerkt \(400\)/);
+    await expectText(sub, /not JSON/);
+
+    // A question: received with its number; its answer reaches the nota without who asked.
+    await page.getByTestId('question-text').fill('Wat is de levertermijn van sondevoeding?');
+    await page.getByTestId('question-submit').click();
+    const q = page.getByTestId('question-result');
+    await expectAttr(q, 'data-kind', 'accepted');
+    await expectText(q, /Vraag \d+ ontvangen/);
+    const n = await q.getByTestId('receipt').getAttribute('data-seq');
+    await expectText(page.getByTestId('own-questions'), /levertermijn.*nog niet beantwoord/);
+    cli('tender', 'answer', 'dieetvoeding-2024', '--as', 'inkoper-1', '--question', n, '--text', 'Binnen 24 uur na de bestelling.');
+    await page.getByTestId('refresh').click();
+    await expectText(page.getByTestId('nota'), /Vraag \d+: Wat is de levertermijn van sondevoeding\?/);
+    await expectText(page.getByTestId('nota'), /Binnen 24 uur na de bestelling\./);
+    assert.doesNotMatch(await page.getByTestId('nota').textContent(), /alfa/);
+    await shot(page, '25-qualification-nota');
+    await axe(page, 'qualification page');
+
+    // English.
+    await page.getByTestId('lang').selectOption('en');
+    await expectText(page.getByTestId('tender-phase'), /qualification open/);
+    await expectText(sub, /Not processed \(400\)/);
+    await expectText(q, /Question \d+ received/);
+    assert.equal(await page.getByTestId('value-jaaromzet').inputValue(), '4300000.00');
+    await axe(page, 'qualification page in English');
+
+    // Without a token: the sign-in form; an auction's token is not a tender token.
+    const signIn = await context.newPage();
+    await signIn.goto(`${tender.base}/qualification`);
+    await signIn.getByTestId('lang').selectOption('nl');
+    await axe(signIn, 'qualification sign-in');
+    await signIn.getByTestId('token').fill('vt_not_a_tender_token');
+    await signIn.getByTestId('sign-in').click();
+    await expectText(signIn.getByTestId('signin-error'), /niet herkend/);
+    assert.deepEqual(page.consoleErrors, [], 'no script errors');
+    await context.close();
+  } finally {
+    await stopServer(tender);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

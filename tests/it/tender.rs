@@ -676,6 +676,20 @@ async fn a_full_tender_over_the_protocol() {
     .await;
     let addr = server.addr;
     let tok = crate::server::tokens_of(&data.join("dieetvoeding-2024/tender-credentials.json"));
+    // Their page links go to the qualification page.
+    let creds = data.join("dieetvoeding-2024/tender-credentials.json");
+    let o = crate::cli::veiling(&["links", creds.to_str().unwrap(), "--as", "alfa-medical"]);
+    let links = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        links.contains(&format!("/qualification#token={}", tok["alfa-medical"])),
+        "{links}"
+    );
+    let (_, v) = http(addr, "GET", "/tender", &tok["alfa-medical"], None).await;
+    assert_eq!(
+        (v["format"].as_str(), v["scoring"].as_str()),
+        (Some("english"), Some("fictieve_korting"))
+    );
+    assert_eq!(v["lots"][0]["lines"].as_array().map(Vec::len), Some(3));
     let (code, _) = http(addr, "GET", "/tender", "vt_wrong", None).await;
     assert_eq!(code, 401);
     // Five register over HTTP; echo-health takes its steps over the WebSocket protocol.
