@@ -812,7 +812,12 @@ impl Tender {
                     }
                     check_len(evidence)?;
                 }
-                (CriterionKind::Quality { .. }, Answer::Text { text }) => check_text(text)?,
+                (CriterionKind::Quality { .. }, Answer::Text { text }) => {
+                    if text.trim().is_empty() {
+                        return Err(bad("the text is empty"));
+                    }
+                    check_len(text)?;
+                }
                 (CriterionKind::KnockOut { .. }, _) => return Err(bad("answer yes or no")),
                 (CriterionKind::Threshold { .. }, _) => return Err(bad("state a value")),
                 (CriterionKind::Quality { .. }, _) => return Err(bad("give a text")),
