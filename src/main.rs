@@ -673,6 +673,18 @@ fn check_config(files: &[PathBuf]) -> ExitCode {
     let mut ok = true;
     for file in files {
         match veiling::config::load_file(file) {
+            Ok((config, _)) if config.tender.is_some() => {
+                let r = &config.rules;
+                outln!(
+                    "{}: ok (tender {}: {} lot(s), {} candidate(s), {} criteria, format {}; run it with `veiling tender init`)",
+                    file.display(),
+                    r.auction_id,
+                    r.lots.len(),
+                    r.suppliers.len(),
+                    config.tender.as_ref().map_or(0, |t| t.criteria.len()),
+                    r.format.name()
+                );
+            }
             Ok((config, _)) => {
                 let r = &config.rules;
                 outln!(
