@@ -612,7 +612,9 @@ impl<'a> Session<'a> {
                 Ok(ClientMsg::Auth { token, resume_from }) => {
                     let hash = token_hash(&token);
                     if let Some((tender, role)) = self.shared.tender_tokens.get(&hash).map(|e| *e) {
-                        return self.tender_session(tender, role, req_id).await;
+                        // Boxed: a tender session's state is not part of every auction
+                        // session's future (memory per connection).
+                        return Box::pin(self.tender_session(tender, role, req_id)).await;
                     }
                     match self.shared.tokens.get(&hash).map(|e| *e) {
                         Some((auction, role)) => break (auction, role, resume_from, req_id),
