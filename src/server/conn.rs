@@ -187,8 +187,9 @@ pub async fn handle(mut stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared
             .await
         }
         ("GET", WS_PATH) => upgrade(stream, head, peer, shared).await,
+        // Boxed: its state is not part of every connection's future.
         (_, p) if p == "/tender" || p.starts_with("/tender/") => {
-            tender_request(&mut stream, head, shared).await
+            Box::pin(tender_request(&mut stream, head, shared)).await
         }
         ("GET", "/log") => web::serve_log(&mut stream, head.header("authorization"), shared).await,
         ("GET", "/pubkey") => web::serve_pubkey(&mut stream, shared).await,
@@ -272,7 +273,7 @@ async fn tender_request(stream: &mut TcpStream, head: Head, shared: &Arc<Shared>
     let mut body = head.rest.clone();
     body.truncate(length);
     let read = tokio::time::timeout(shared.limits.handshake_timeout, async {
-        let mut chunk = [0u8; 8192];
+        let mut chunk = vec![0u8; 8192];
         while body.len() < length {
             let n = stream.read(&mut chunk).await.map_err(|_| ())?;
             if n == 0 {
