@@ -191,8 +191,9 @@ pub fn run(
                     published |= matches!(e, TenderEvent::AdmissionPublished { .. });
                     if let TenderEvent::PracticeStarted { run, .. } = e {
                         text.push_str(&format!(
-                            "  serve it: veiling serve --config {} --practice {run} --bots {}\n",
+                            "  serve it: veiling serve --config {} --data-dir {} --practice {run} --bots {}\n",
                             dir.join("auction.toml").display(),
+                            data_dir.display(),
                             log.tender().tender().practice_bots
                         ));
                     }
@@ -215,7 +216,7 @@ pub fn run(
         }
     }
     if published {
-        text.push_str(&publish_files(&log, &dir)?);
+        text.push_str(&publish_files(&log, &dir, data_dir)?);
     }
     Ok(StepResult {
         text,
@@ -390,7 +391,7 @@ fn live_result(log: &TenderLog, live: &Path) -> Result<(String, Vec<LotAward>), 
 }
 
 /// After the admission: the auction config and every candidate's letter, next to the log.
-fn publish_files(log: &TenderLog, dir: &Path) -> Result<String, String> {
+fn publish_files(log: &TenderLog, dir: &Path, data_dir: &Path) -> Result<String, String> {
     let text = auction_config_text(log.tender(), log.config_text(), log.config())?;
     let path = dir.join("auction.toml");
     write_durably(&path, text.as_bytes())?;
@@ -418,9 +419,10 @@ fn publish_files(log: &TenderLog, dir: &Path) -> Result<String, String> {
         }
     }
     out.push_str(&format!(
-        "  wrote each candidate's letter to {}\n  serve the auction with: veiling serve --config {}\n",
+        "  wrote each candidate's letter to {}\n  serve the auction with: veiling serve --config {} --data-dir {}\n",
         letters.display(),
-        path.display()
+        path.display(),
+        data_dir.display()
     ));
     Ok(out)
 }
